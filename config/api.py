@@ -1,0 +1,45 @@
+"""The HTTP API at /api/v1/: one NinjaAPI, a router per app, errors mapped in one place."""
+
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError as NinjaValidationError
+
+from wangge.accounts.api import router as accounts_router
+from wangge.core.api import router as audit_router
+from wangge.core.api_base import API_AUTH
+from wangge.core.errors import DomainError
+from wangge.regions.api import router as regions_router
+
+api = NinjaAPI(
+    title="Wangge API",
+    version="1",
+    description="网格化基层治理平台接口。人员用浏览器会话登录，系统用 `Authorization: Bearer` 令牌。",
+    auth=API_AUTH,
+    urls_namespace="api",
+)
+
+api.add_router("", accounts_router)
+api.add_router("", regions_router)
+api.add_router("", audit_router)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return api.create_response(request, {"code": "unauthenticated", "message": "请先登录或提供有效的接口令牌"}, status=401)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    details = []
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", []) if part not in ("body", "payload", "query", "path")]
+        details.append({"field": ".".join(location) or None, "message": error.get("msg", "")})
+    first = details[0] if details else {"field": None, "message": "请求参数无效"}
+    return api.create_response(
+        request, {"code": "invalid", "message": f"{first['field'] or '请求'}：{first['message']}",
+                  "field": first["field"], "details": details}, status=422,
+    )

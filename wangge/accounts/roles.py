@@ -1,0 +1,46 @@
+"""Roles (DOMAIN §1) and what each may do. One table, read by services and selectors alike."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("居民")
+    GRID_WORKER = "grid_worker", _("专职网格员")
+    PART_TIME_GRID_WORKER = "part_time_grid_worker", _("兼职网格员")
+    BUILDING_HEAD = "building_head", _("楼栋长/邻里长")
+    COMMUNITY_STAFF = "community_staff", _("社区工作者")
+    STREET_DISPATCHER = "street_dispatcher", _("街道派单员")
+    DEPARTMENT_HANDLER = "department_handler", _("部门承办人")
+    HOTLINE_OPERATOR = "hotline_operator", _("12345受理员")
+    PARTY_SECRETARY = "party_secretary", _("党组织书记")
+    LEADER = "leader", _("领导")
+    ADMINISTRATOR = "administrator", _("管理员")
+
+
+# Capabilities, each granted to a set of roles.
+MANAGE_USERS = "manage_users"
+VIEW_AUDIT = "view_audit"
+VIEW_PEOPLE = "view_people"  # see residents' names and masked identifiers in ledgers
+REVEAL_PII = "reveal_pii"  # see an ID number or phone in full, with a recorded reason
+IMPORT_GEOGRAPHY = "import_geography"
+
+STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    MANAGE_USERS: frozenset({Role.ADMINISTRATOR}),
+    VIEW_AUDIT: frozenset({Role.ADMINISTRATOR}),
+    IMPORT_GEOGRAPHY: frozenset({Role.ADMINISTRATOR}),
+    VIEW_PEOPLE: frozenset(
+        {Role.GRID_WORKER, Role.PART_TIME_GRID_WORKER, Role.BUILDING_HEAD, Role.COMMUNITY_STAFF,
+         Role.STREET_DISPATCHER, Role.ADMINISTRATOR}
+    ),
+    REVEAL_PII: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
+}
+
+# Roles whose scope is a department rather than a region node.
+DEPARTMENT_ROLES = frozenset({Role.DEPARTMENT_HANDLER})
+
+
+def role_can(role: str, capability: str) -> bool:
+    return role in CAPABILITIES[capability]

@@ -1,0 +1,150 @@
+"""Writes to accounts. Every function is atomic and leaves one audit record per change."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from wangge.core import audit
+from wangge.core.errors import DomainError, Forbidden, NotFound, validation_error_to_domain
+from wangge.core.scope import in_scope
+from wangge.core.validators import check_mobile
+from wangge.regions.models import Department, Region
+
+from .models import ApiToken, User
+from .roles import DEPARTMENT_ROLES, MANAGE_USERS, Role
+
+USER_AUDIT_FIELDS = ["username", "display_name", "role", "phone", "scope_region", "scope_department", "is_active"]
+
+
+def _resolve_scope(*, actor, role: str, region_code: str | None, department_code: str | None):
+    if role not in Role.values:
+        raise DomainError(f"未知角色：{role}", field="role")
+    if role in DEPARTMENT_ROLES:
+        if not department_code:
+            raise DomainError("部门承办人必须指定所属部门", field="department")
+        department = Department.objects.filter(code=department_code).first()
+        if department is None or (actor is not None and not in_scope(actor, department.region_key)):
+            raise NotFound("部门不存在或不在您的管辖范围内", field="department")
+        return None, department
+    if not region_code:
+        raise DomainError("必须指定管辖区域（区域代码）", field="region")
+    region = Region.objects.filter(code=region_code).first()
+    if region is None or (actor is not None and not in_scope(actor, region.key)):
+        raise NotFound("区域不存在或不在您的管辖范围内", field="region")
+    return region, None
+
+
+def _require_manager(actor) -> None:
+    if actor is not None and not actor.can(MANAGE_USERS):
+        raise Forbidden("只有管理员可以管理用户")
+
+
+def _user_snapshot(user: User) -> dict:
+    return audit.snapshot(user, USER_AUDIT_FIELDS)
+
+
+def _scope_key(user: User) -> str:
+    return user.scope_key or ""
+
+
+@transaction.atomic
+def user_create(*, actor, username: str, password: str, role: str, display_name: str = "", phone: str = "",
+                region_code: str | None = None, department_code: str | None = None) -> User:
+    """Create an account bound to a scope inside the actor's own scope. Administrators only
+    (actor=None is the system, e.g. the demo builder)."""
+    _require_manager(actor)
+    username = (username or "").strip()
+    if not username:
+        raise DomainError("用户名不能为空", field="username")
+    if User.objects.filter(username=username).exists():
+        raise DomainError(f"用户名 {username} 已被使用", field="username", code="duplicate")
+    if phone and check_mobile(phone):
+        raise DomainError(str(check_mobile(phone)), field="phone")
+    region, department = _resolve_scope(actor=actor, role=role, region_code=region_code, department_code=department_code)
+    user = User(username=username, role=role, display_name=display_name.strip(), phone=phone,
+                scope_region=region, scope_department=department)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError("；".join(exc.messages), field="password") from None
+    user.set_password(password)
+    try:
+        user.full_clean()
+    except ValidationError as exc:
+        raise validation_error_to_domain(exc) from None
+    user.save()
+    audit.record(actor=actor, verb="user.create", target=user, scope_key=_scope_key(user), after=_user_snapshot(user))
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor, user: User, role: str | None = None, display_name: str | None = None,
+                phone: str | None = None, region_code: str | None = None, department_code: str | None = None,
+                is_active: bool | None = None) -> User:
+    """Change an account's role, scope or status; the new scope must also lie in the actor's scope."""
+    _require_manager(actor)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if actor is not None and actor.pk == user.pk and is_active is False:
+        raise DomainError("不能停用自己的账号", field="is_active")
+    before = _user_snapshot(user)
+    if role is not None or region_code is not None or department_code is not None:
+        new_role = role or user.role
+        region, department = _resolve_scope(
+            actor=actor, role=new_role,
+            region_code=region_code if region_code is not None else (user.scope_region.code if user.scope_region else None),
+            department_code=department_code if department_code is not None
+            else (user.scope_department.code if user.scope_department else None),
+        )
+        user.role, user.scope_region, user.scope_department = new_role, region, department
+    if display_name is not None:
+        user.display_name = display_name.strip()
+    if phone is not None:
+        if phone and check_mobile(phone):
+            raise DomainError(str(check_mobile(phone)), field="phone")
+        user.phone = phone
+    if is_active is not None:
+        user.is_active = is_active
+    after = _user_snapshot(user)
+    if after == before:
+        return user
+    user.save()
+    audit.record(actor=actor, verb="user.update", target=user, scope_key=_scope_key(user), before=before, after=after)
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, actor, user: User, password: str) -> None:
+    if actor is None or actor.pk != user.pk:
+        _require_manager(actor)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError("；".join(exc.messages), field="password") from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit.record(actor=actor, verb="user.set_password", target=user, scope_key=_scope_key(user))
+
+
+@transaction.atomic
+def token_create(*, actor, user: User, name: str) -> tuple[ApiToken, str]:
+    """Issue an API token; the raw value is returned once and never stored."""
+    if actor is None or actor.pk != user.pk:
+        _require_manager(actor)
+    if not name.strip():
+        raise DomainError("请填写令牌用途", field="name")
+    raw = ApiToken.new_raw()
+    token = ApiToken.objects.create(user=user, name=name.strip(), digest=ApiToken.digest_of(raw), prefix=raw[:8])
+    audit.record(actor=actor, verb="token.create", target=token, scope_key=_scope_key(user),
+                 after={"user": user.username, "name": token.name, "prefix": token.prefix})
+    return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, actor, token: ApiToken) -> None:
+    if actor is None or actor.pk != token.user_id:
+        _require_manager(actor)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(actor=actor, verb="token.revoke", target=token, scope_key=_scope_key(token.user))

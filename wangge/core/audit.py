@@ -1,0 +1,59 @@
+"""Writing the audit log. Services call `record` explicitly, inside their transaction."""
+
+from django.db import models
+
+from .context import current_request_id
+from .models import AuditEvent
+
+SYSTEM = "系统"
+
+
+def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict:
+    """A JSON-safe copy of a model's concrete fields, for before/after."""
+    data = {}
+    for field in instance._meta.concrete_fields:
+        if fields is not None and field.name not in fields:
+            continue
+        if field.name == "password" or field.name.endswith(("_cipher", "_index")):
+            continue  # secrets and encrypted personal data never go into the audit log
+        value = field.value_from_object(instance)
+        if field.is_relation:
+            name = field.attname
+        else:
+            name = field.name
+        if value is not None and not isinstance(value, (str, int, float, bool, list, dict)):
+            value = str(value)
+        data[name] = value
+    return data
+
+
+def _actor_fields(actor) -> dict:
+    if actor is None or not getattr(actor, "pk", None):
+        return {"actor": None, "actor_label": SYSTEM}
+    return {"actor": actor, "actor_label": actor.get_username()}
+
+
+def build(*, actor, verb: str, target, scope_key: str = "", before=None, after=None, note: str = "",
+          target_type: str | None = None, target_id: str | None = None, target_label: str | None = None) -> AuditEvent:
+    return AuditEvent(
+        **_actor_fields(actor),
+        verb=verb,
+        target_type=target_type or (target._meta.label_lower if target is not None else ""),
+        target_id=str(target_id if target_id is not None else getattr(target, "pk", "")),
+        target_label=(target_label if target_label is not None else str(target))[:255],
+        scope_key=scope_key,
+        before=before,
+        after=after,
+        request_id=current_request_id(),
+        note=note,
+    )
+
+
+def record(**kwargs) -> AuditEvent:
+    event = build(**kwargs)
+    event.save()
+    return event
+
+
+def record_many(events: list[AuditEvent]) -> None:
+    AuditEvent.objects.bulk_create(events, batch_size=1000)

@@ -1,0 +1,135 @@
+"""Validators for the identifiers Chinese ledgers are full of.
+
+Each `check_*` returns None when the value is valid and otherwise a short reason a user can act
+on; the `validate_*` wrappers raise Django's ValidationError with that reason, for model fields.
+"""
+
+import datetime
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# GB 11643-1999: resident identity number, 17 digits + ISO 7064 MOD 11-2 check character.
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+
+# GB 32100-2015: unified social credit code, 17 characters + check character, modulus 31.
+CREDIT_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+
+
+def id_check_char(first17: str) -> str:
+    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS))
+    return ID_CHECK_CHARS[total % 11]
+
+
+def check_id_number(value: str, *, today: datetime.date | None = None) -> str | None:
+    value = (value or "").strip().upper()
+    if len(value) != 18:
+        return _("身份证号应为18位，实际为%(n)d位") % {"n": len(value)}
+    if not _ID_SHAPE.match(value):
+        return _("身份证号前17位应为数字，最后一位为数字或X")
+    try:
+        birth = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return _("身份证号中的出生日期%(d)s不存在") % {"d": value[6:14]}
+    today = today or datetime.date.today()
+    if birth > today or birth.year < 1900:
+        return _("身份证号中的出生日期%(d)s不合理") % {"d": value[6:14]}
+    expected = id_check_char(value[:17])
+    if value[17] != expected:
+        return _("身份证号校验位应为%(c)s") % {"c": expected}
+    return None
+
+
+def id_birth_date(value: str) -> datetime.date:
+    return datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+
+
+def id_gender(value: str) -> str:
+    """GB 11643: the 17th digit (order code's last) is odd for men, even for women."""
+    return "M" if int(value[16]) % 2 else "F"
+
+
+def credit_check_char(first17: str) -> str:
+    total = sum(CREDIT_CHARSET.index(ch) * weight for ch, weight in zip(first17, CREDIT_WEIGHTS))
+    return CREDIT_CHARSET[(31 - total % 31) % 31]
+
+
+def check_credit_code(value: str) -> str | None:
+    value = (value or "").strip().upper()
+    if len(value) != 18:
+        return _("统一社会信用代码应为18位，实际为%(n)d位") % {"n": len(value)}
+    bad = sorted({ch for ch in value if ch not in CREDIT_CHARSET})
+    if bad:
+        return _("统一社会信用代码含有不允许的字符：%(c)s") % {"c": "".join(bad)}
+    if not value[2:8].isdigit():
+        return _("统一社会信用代码第3至8位应为行政区划代码（数字）")
+    expected = credit_check_char(value[:17])
+    if value[17] != expected:
+        return _("统一社会信用代码校验位应为%(c)s") % {"c": expected}
+    return None
+
+
+def check_mobile(value: str) -> str | None:
+    value = (value or "").strip()
+    if not MOBILE_PATTERN.match(value):
+        return _("手机号应为以1开头、第二位为3至9的11位数字")
+    return None
+
+
+# Official 12-digit division codes (统计用区划代码): 2 province, 2 city, 2 county, 3 town, 3 village.
+REGION_LEVELS = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12}
+
+
+def region_code_level(code: str) -> int | None:
+    """The level (1 province … 5 village-level) an official 12-digit code denotes, or None."""
+    if len(code) != 12 or not code.isdigit():
+        return None
+    for level in (5, 4, 3, 2, 1):
+        key_len = REGION_LEVELS[level]
+        if code[key_len:] == "0" * (12 - key_len) and code[REGION_LEVELS.get(level - 1, 0):key_len].strip("0"):
+            return level
+    return None
+
+
+def check_region_code(value: str) -> str | None:
+    value = (value or "").strip()
+    if len(value) != 12:
+        return _("区划代码应为12位，实际为%(n)d位") % {"n": len(value)}
+    if not value.isdigit():
+        return _("区划代码只能包含数字")
+    if value[:2] == "00":
+        return _("区划代码的省级部分不能为00")
+    level = region_code_level(value)
+    if level is None:
+        return _("区划代码的层级结构不正确（上级部分为0而下级部分不为0）")
+    return None
+
+
+def region_key(code: str) -> str:
+    """The significant prefix of an official code: every code below it starts with it."""
+    level = region_code_level(code)
+    if level is None:
+        raise ValueError(f"not a region code: {code!r}")
+    return code[: REGION_LEVELS[level]]
+
+
+def _raiser(check):
+    def validate(value):
+        reason = check(value)
+        if reason:
+            raise ValidationError(reason)
+
+    validate.__name__ = check.__name__.replace("check_", "validate_")
+    return validate
+
+
+validate_id_number = _raiser(check_id_number)
+validate_credit_code = _raiser(check_credit_code)
+validate_mobile = _raiser(check_mobile)
+validate_region_code = _raiser(check_region_code)

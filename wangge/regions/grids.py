@@ -1,0 +1,214 @@
+"""Importing grid polygons from GeoJSON.
+
+A community's grids must tile it: each grid inside the community, no two grids overlapping,
+and no gap left between them beyond a tolerance (settings WANGGE_GRID_*_TOLERANCE_M2). The whole
+file is checked before anything is written; a refusal names the offending grid codes.
+"""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import shapely
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from wangge.core import audit
+from wangge.core.errors import DomainError
+from wangge.core.scope import in_scope
+from wangge.core.geo import COORDINATE_SYSTEMS, GCJ02, to_wgs84
+
+from .geometry import POLYGONAL, area_m2, bbox, to_shape
+from .models import GridIndexVersion, Level, Region
+
+
+@dataclass
+class GridFeature:
+    number: int
+    code: str
+    community_code: str
+    name: str
+    geometry: object  # shapely geometry, WGS-84
+
+
+@dataclass
+class GridImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def _problem(codes, reason: str) -> dict:
+    return {"grids": sorted(codes), "reason": reason}
+
+
+def load_geojson(data: bytes | str) -> dict:
+    try:
+        document = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DomainError(_("不是有效的 GeoJSON 文件：%(e)s") % {"e": exc}, code="bad_geojson") from None
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise DomainError(_("GeoJSON 顶层应为 FeatureCollection"), code="bad_geojson")
+    if not isinstance(document.get("features"), list) or not document["features"]:
+        raise DomainError(_("FeatureCollection 中没有要素"), code="empty_file")
+    return document
+
+
+def _convert(geometry, crs: str):
+    if crs == GCJ02:
+        return shapely.transform(geometry, lambda xy: _convert_xy(xy), include_z=False)
+    return geometry
+
+
+def _convert_xy(xy):
+    import numpy as np
+
+    return np.array([to_wgs84(x, y, GCJ02) for x, y in xy])
+
+
+def parse_features(document: dict, crs: str) -> tuple[list[GridFeature], list[dict]]:
+    if crs not in COORDINATE_SYSTEMS:
+        raise DomainError(_("未知坐标系 %(c)s，可用：%(all)s") % {"c": crs, "all": ", ".join(COORDINATE_SYSTEMS)},
+                          code="bad_crs", field="crs")
+    features, problems, seen = [], [], {}
+    for number, feature in enumerate(document["features"], start=1):
+        props = (feature or {}).get("properties") or {}
+        code = str(props.get("code") or props.get("grid_code") or "").strip()
+        community = str(props.get("community") or props.get("community_code") or "").strip()
+        label = code or _("第%(n)d个要素") % {"n": number}
+        if len(code) != 15 or not code.isdigit():
+            problems.append(_problem([label], _("网格代码应为15位数字（社区代码+3位序号）")))
+            continue
+        if len(community) != 12 or not community.isdigit():
+            problems.append(_problem([code], _("社区代码应为12位数字")))
+            continue
+        if not code.startswith(community):
+            problems.append(_problem([code], _("网格代码应以所属社区代码 %(c)s 开头") % {"c": community}))
+            continue
+        if code in seen:
+            problems.append(_problem([code], _("文件中第%(a)d和第%(b)d个要素代码相同") % {"a": seen[code], "b": number}))
+            continue
+        seen[code] = number
+        try:
+            geometry = to_shape(feature.get("geometry") or {})
+        except Exception:  # shapely raises several types for malformed GeoJSON
+            problems.append(_problem([code], _("几何数据无法读取")))
+            continue
+        if geometry.geom_type not in POLYGONAL or geometry.is_empty:
+            problems.append(_problem([code], _("几何类型应为 Polygon 或 MultiPolygon")))
+            continue
+        if not geometry.is_valid:
+            problems.append(_problem([code], _("几何图形无效：%(why)s") % {"why": shapely.is_valid_reason(geometry)}))
+            continue
+        name = str(props.get("name") or "").strip() or _("第%(n)s网格") % {"n": code[-3:]}
+        features.append(GridFeature(number, code, community, name, _convert(geometry, crs)))
+    return features, problems
+
+
+def _check_community(community: Region, grids: dict[str, object], new_codes: set[str]) -> list[dict]:
+    """Problems of one community's resulting set of grids (those already stored and the new ones)."""
+    problems = []
+    gap_tolerance = settings.WANGGE_GRID_GAP_TOLERANCE_M2
+    overlap_tolerance = settings.WANGGE_GRID_OVERLAP_TOLERANCE_M2
+    codes = sorted(grids)
+    geometries = [grids[c] for c in codes]
+    outline = to_shape(community.geometry) if community.geometry else None
+
+    if outline is not None:
+        for code, geometry in zip(codes, geometries):
+            outside = area_m2(geometry.difference(outline))
+            if code in new_codes and outside > overlap_tolerance:
+                problems.append(_problem([code], _("有 %(a).0f 平方米位于所属社区 %(c)s 之外")
+                                         % {"a": outside, "c": community.name}))
+
+    tree = shapely.STRtree(geometries)
+    left, right = tree.query(geometries, predicate="intersects")
+    for i, j in zip(left, right):
+        if i >= j or (codes[i] not in new_codes and codes[j] not in new_codes):
+            continue
+        shared = area_m2(geometries[i].intersection(geometries[j]))
+        if shared > overlap_tolerance:
+            problems.append(_problem([codes[i], codes[j]], _("两个网格重叠 %(a).0f 平方米") % {"a": shared}))
+
+    union = shapely.union_all(geometries)
+    if outline is None:
+        # No official outline (none was imported): the grids define the community, and holes
+        # inside their union are the gaps.
+        holes = shapely.Polygon()
+        for part in getattr(union, "geoms", [union]):
+            for ring in part.interiors:
+                holes = holes.union(shapely.Polygon(ring))
+        gap = holes
+    else:
+        gap = outline.difference(union)
+    gap_area = area_m2(gap)
+    if gap_area > gap_tolerance:
+        bordering = [c for c, g in zip(codes, geometries) if g.distance(gap) < 1e-9]
+        problems.append(_problem(bordering or codes, _("社区 %(c)s 内有 %(a).0f 平方米未被网格覆盖（容差 %(t).0f）")
+                                 % {"c": community.name, "a": gap_area, "t": gap_tolerance}))
+    return problems
+
+
+@transaction.atomic
+def import_grids(*, document: dict, actor=None, crs: str = "wgs84", source: str = "") -> GridImportReport:
+    """Create or update grids from a GeoJSON FeatureCollection; all or nothing."""
+    features, problems = parse_features(document, crs)
+    communities = {r.code: r for r in Region.objects.filter(code__in={f.community_code for f in features})}
+    by_community: dict[str, list[GridFeature]] = defaultdict(list)
+    for feature in features:
+        community = communities.get(feature.community_code)
+        if community is None or community.level != Level.COMMUNITY or (
+            actor is not None and not in_scope(actor, community.key)
+        ):
+            problems.append(_problem([feature.code], _("社区 %(c)s 不存在") % {"c": feature.community_code}))
+            continue
+        by_community[feature.community_code].append(feature)
+
+    for community_code, items in by_community.items():
+        community = communities[community_code]
+        grids = {code: to_shape(geom) for code, geom in
+                 Region.objects.filter(parent=community, level=Level.GRID).values_list("code", "geometry")}
+        for feature in items:
+            grids[feature.code] = feature.geometry
+        problems.extend(_check_community(community, grids, {f.code for f in items}))
+    if problems:
+        raise DomainError(_("网格数据有%(n)d处问题，未导入任何网格") % {"n": len(problems)},
+                          code="grids_invalid", details=problems)
+
+    report = GridImportReport()
+    existing = {r.code: r for r in Region.objects.filter(code__in=[f.code for f in features])}
+    events = []
+    for feature in features:
+        geojson = shapely.geometry.mapping(feature.geometry)
+        geojson = json.loads(json.dumps(geojson))  # tuples → lists, as stored
+        values = {"name": feature.name, "geometry": geojson, "bbox": bbox(feature.geometry),
+                  "area_m2": round(area_m2(feature.geometry), 1)}
+        region = existing.get(feature.code)
+        if region is None:
+            region = Region.objects.create(code=feature.code, key=feature.code, level=Level.GRID,
+                                           parent=communities[feature.community_code], **values)
+            report.created.append(feature.code)
+            events.append(audit.build(actor=actor, verb="grid.import", target=region, scope_key=region.key,
+                                      after={"name": region.name, "area_m2": region.area_m2}, note=source))
+        elif region.name != values["name"] or region.geometry != geojson:
+            before = {"name": region.name, "area_m2": region.area_m2, "geometry": region.geometry}
+            for attr, value in values.items():
+                setattr(region, attr, value)
+            region.save()
+            report.updated.append(feature.code)
+            events.append(audit.build(actor=actor, verb="grid.import", target=region, scope_key=region.key,
+                                      before=before, after={"name": region.name, "area_m2": region.area_m2,
+                                                            "geometry": geojson}, note=source))
+        else:
+            report.unchanged.append(feature.code)
+    if report.created or report.updated:
+        bump_grid_version()
+    audit.record_many(events)
+    return report
+
+
+def bump_grid_version() -> None:
+    GridIndexVersion.objects.get_or_create(pk=1)
+    GridIndexVersion.objects.filter(pk=1).update(version=F("version") + 1)

@@ -1,0 +1,75 @@
+// Region maps: draw the grids of a region from the API, on a tile layer when one is configured
+// and on the plain background otherwise (intranets often have no tile server).
+(function () {
+  "use strict";
+  function drawMap(el) {
+    var map = L.map(el, { preferCanvas: true, zoomSnap: 0.25 });
+    if (el.dataset.tileUrl) {
+      L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution || "", maxZoom: 19 }).addTo(map);
+    }
+    var status = document.getElementById("map-status");
+    var regionUrl = el.dataset.regionUrl;
+    fetch(el.dataset.gridsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (collection) {
+        var layer = L.geoJSON(collection, {
+          style: function (f) {
+            return { color: f.properties.current ? "#c0392b" : "#1f6feb", weight: f.properties.current ? 3 : 1.2,
+                     fillOpacity: f.properties.current ? 0.25 : 0.08 };
+          },
+          onEachFeature: function (f, l) {
+            var link = regionUrl.replace("000", f.properties.code);
+            l.bindPopup('<a href="' + link + '">' + f.properties.name + "</a><br><code>" + f.properties.code + "</code>");
+            l.bindTooltip(f.properties.name, { sticky: true });
+          }
+        }).addTo(map);
+        el.dataset.loaded = String(collection.features.length);
+        if (collection.features.length) {
+          map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+          if (status) { status.textContent = status.dataset.done.replace("{n}", collection.features.length); }
+        } else {
+          map.setView([28.87, 105.44], 11);
+          if (status) { status.textContent = status.dataset.empty; }
+        }
+        el.wanggeLayer = layer;
+      })
+      .catch(function () { if (status) { status.textContent = "⚠"; } });
+    el.wanggeMap = map;
+    return map;
+  }
+
+  function setupLocate(form, map) {
+    var out = document.getElementById("locate-result");
+    var marker = null;
+    function ask(lng, lat, crs) {
+      var url = form.dataset.url + "?lng=" + encodeURIComponent(lng) + "&lat=" + encodeURIComponent(lat) + "&crs=" + crs;
+      fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); })
+        .then(function (pair) {
+          var ok = pair[0], body = pair[1], text = window.WANGGE_TEXT;
+          if (!ok) { out.textContent = text.error + "：" + (body.message || ""); return; }
+          out.textContent = body.found ? text.found + "：" + body.grid_name + " (" + body.grid_code + ")" : text.none;
+          if (map) {
+            if (marker) { map.removeLayer(marker); }
+            marker = L.circleMarker([body.wgs84[1], body.wgs84[0]], { radius: 7, color: "#c0392b" }).addTo(map);
+          }
+        });
+    }
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      ask(form.lng.value, form.lat.value, form.crs.value);
+    });
+    if (map) {
+      map.on("click", function (e) {
+        form.lng.value = e.latlng.lng.toFixed(6); form.lat.value = e.latlng.lat.toFixed(6); form.crs.value = "wgs84";
+        ask(form.lng.value, form.lat.value, "wgs84");
+      });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var el = document.getElementById("map");
+    var map = el ? drawMap(el) : null;
+    var form = document.getElementById("locate-form");
+    if (form) { setupLocate(form, map); }
+  });
+})();
