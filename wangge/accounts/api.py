@@ -3,7 +3,6 @@ from ninja import Router
 from ninja.pagination import PageNumberPagination, paginate
 
 from . import selectors, services
-from .roles import CAPABILITIES
 from .schemas import MeOut, UserCreateIn, UserOut, UserUpdateIn
 
 router = Router(tags=["accounts"])
@@ -11,9 +10,7 @@ router = Router(tags=["accounts"])
 
 @router.get("/me", response=MeOut, summary="当前用户与权限")
 def me(request: HttpRequest):
-    user = request.user
-    data = UserOut.from_orm(user).dict()
-    return {**data, "scope_key": user.scope_key, "capabilities": sorted(c for c in CAPABILITIES if user.can(c))}
+    return request.user
 
 
 @router.get("/users", response=list[UserOut], summary="用户列表（管理员，限管辖范围）")

@@ -35,6 +35,12 @@ class MeOut(UserOut):
     scope_key: str | None
     capabilities: list[str]
 
+    @staticmethod
+    def resolve_capabilities(obj) -> list[str]:
+        from .roles import CAPABILITIES
+
+        return sorted(c for c in CAPABILITIES if obj.can(c))
+
 
 class UserCreateIn(Schema):
     username: str = Field(min_length=1, max_length=150)

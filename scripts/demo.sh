@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up and run the demo: virtual environment, SQLite database, demo city, production server.
+set -euo pipefail
+source "$(dirname "$0")/_env.sh" requirements.txt
+export WANGGE_DEBUG="${WANGGE_DEBUG:-0}"
+python manage.py migrate --noinput -v0
+python manage.py collectstatic --noinput -v0
+python manage.py demo_city --seed "${WANGGE_DEMO_SEED:-1}" --scale "${WANGGE_DEMO_SCALE:-small}"
+bind="${WANGGE_BIND:-127.0.0.1:8000}"
+echo
+echo "==> Wangge is running at http://$bind/  (Ctrl-C to stop)"
+exec gunicorn config.wsgi --bind "$bind" --workers "${WANGGE_WORKERS:-2}" --access-logfile - --log-level warning
