@@ -1,5 +1,5 @@
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from . import selectors, services
@@ -22,7 +22,7 @@ def list_users(request: HttpRequest, role: str = "", q: str = ""):
 @router.post("/users", response={201: UserOut}, summary="创建用户并指定角色和管辖范围")
 def create_user(request: HttpRequest, payload: UserCreateIn):
     user = services.user_create(actor=request.user, **payload.dict())
-    return 201, user
+    return Status(201, user)
 
 
 @router.get("/users/{username}", response=UserOut, summary="用户详情")

@@ -14,8 +14,6 @@ from wangge.regions.models import Department, Region
 from .models import ApiToken, User
 from .roles import DEPARTMENT_ROLES, MANAGE_USERS, Role
 
-USER_AUDIT_FIELDS = ["username", "display_name", "role", "phone", "scope_region", "scope_department", "is_active"]
-
 
 def _resolve_scope(*, actor, role: str, region_code: str | None, department_code: str | None):
     if role not in Role.values:
@@ -41,7 +39,13 @@ def _require_manager(actor) -> None:
 
 
 def _user_snapshot(user: User) -> dict:
-    return audit.snapshot(user, USER_AUDIT_FIELDS)
+    """Scope shown as codes, which an auditor can read, rather than row ids."""
+    return {
+        "username": user.username, "display_name": user.display_name, "role": user.role, "phone": user.phone,
+        "scope_region": user.scope_region.code if user.scope_region else None,
+        "scope_department": user.scope_department.code if user.scope_department else None,
+        "is_active": user.is_active,
+    }
 
 
 def _scope_key(user: User) -> str:

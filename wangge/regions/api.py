@@ -6,14 +6,9 @@ from wangge.accounts.selectors import staff_of_region
 from wangge.core.scope import in_scope
 
 from . import selectors
-from .models import Region
-from .schemas import BuildingOut, CompoundOut, LocateOut, RegionDetailOut, RegionOut, StaffOut
+from .schemas import BuildingOut, CompoundOut, LocateOut, RegionDetailOut, RegionOut
 
 router = Router(tags=["regions"])
-
-
-def _region_out(region: Region) -> dict:
-    return RegionOut.from_orm(region).dict()
 
 
 @router.get("/regions", response=list[RegionOut], summary="区域列表（可按上级和层级筛选）")
@@ -30,12 +25,9 @@ def list_regions(request: HttpRequest, parent: str | None = None, level: int | N
 @router.get("/regions/{code}", response=RegionDetailOut, summary="区域详情：下级与工作人员")
 def get_region(request: HttpRequest, code: str):
     region = selectors.region_get(user=request.user, code=code)
-    children = selectors.region_children(user=request.user, region=region).defer("geometry")
-    staff = staff_of_region(user=request.user, region=region)
-    return {**_region_out(region),
-            "children": [{"code": c.code, "name": c.name, "level": c.level} for c in children],
-            "staff": [StaffOut(username=u.username, display_name=u.display_name, role=u.role,
-                               role_label=u.get_role_display()) for u in staff]}
+    region.children_list = list(selectors.region_children(user=request.user, region=region).defer("geometry"))
+    region.staff_list = list(staff_of_region(user=request.user, region=region))
+    return region
 
 
 @router.get("/regions/{code}/grids", summary="区域内网格边界（GeoJSON）")

@@ -28,8 +28,18 @@ class RegionOut(Schema):
 
 
 class RegionDetailOut(RegionOut):
+    """The view builds `children_list` and `staff_list` on the region before returning it."""
+
     children: list[RegionRef]
     staff: list["StaffOut"]
+
+    @staticmethod
+    def resolve_children(obj) -> list:
+        return obj.children_list
+
+    @staticmethod
+    def resolve_staff(obj) -> list:
+        return obj.staff_list
 
 
 class StaffOut(Schema):
@@ -37,6 +47,10 @@ class StaffOut(Schema):
     display_name: str
     role: str
     role_label: str
+
+    @staticmethod
+    def resolve_role_label(obj) -> str:
+        return str(obj.get_role_display())
 
 
 class LocateOut(Schema):

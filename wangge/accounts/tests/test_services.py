@@ -1,0 +1,89 @@
+import pytest
+
+from conftest import PASSWORD
+from wangge.accounts import services
+from wangge.accounts.models import User
+from wangge.accounts.roles import Role
+from wangge.core.errors import DomainError, Forbidden, NotFound
+from wangge.core.models import AuditEvent
+
+
+def test_an_administrator_creates_a_user_inside_their_scope_and_it_is_audited(users, tree):
+    user = services.user_create(actor=users["admin_a"], username="gw2", password=PASSWORD, role=Role.GRID_WORKER,
+                                display_name="网格员二", phone="13800138000", region_code="510502001001002")
+    assert user.scope_region.code == "510502001001002" and user.check_password(PASSWORD)
+    event = AuditEvent.objects.get(verb="user.create", target_id=str(user.pk))
+    assert event.actor == users["admin_a"] and event.scope_key == "510502001001002"
+    assert event.after["role"] == "grid_worker" and "password" not in event.after
+
+
+def test_a_scope_outside_the_administrators_own_is_refused_as_not_found(users):
+    with pytest.raises(NotFound) as caught:
+        services.user_create(actor=users["admin_a"], username="x", password=PASSWORD, role=Role.GRID_WORKER,
+                             region_code="510502002001001")
+    assert caught.value.field == "region"
+    assert not User.objects.filter(username="x").exists()
+
+
+def test_only_administrators_manage_users(users):
+    with pytest.raises(Forbidden):
+        services.user_create(actor=users["dispatcher_a"], username="x", password=PASSWORD, role=Role.RESIDENT,
+                             region_code="510502001001001")
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"username": "admin"}, "username"),
+    ({"username": " "}, "username"),
+    ({"role": "emperor"}, "role"),
+    ({"phone": "12345"}, "phone"),
+    ({"password": "123"}, "password"),
+    ({"region_code": None}, "region"),
+    ({"region_code": "510502001001999"}, "region"),
+    ({"role": Role.DEPARTMENT_HANDLER, "region_code": None}, "department"),
+])
+def test_bad_input_names_the_field_and_writes_nothing(users, changes, field):
+    values = {"username": "newbie", "password": PASSWORD, "role": Role.GRID_WORKER, "region_code": "510502001001001"}
+    values.update(changes)
+    events = AuditEvent.objects.count()
+    users_before = User.objects.count()
+    with pytest.raises(DomainError) as caught:
+        services.user_create(actor=users["admin"], **values)
+    assert caught.value.field == field and caught.value.message
+    assert User.objects.count() == users_before and AuditEvent.objects.count() == events
+
+
+def test_department_handlers_are_scoped_to_a_department(users, tree):
+    user = services.user_create(actor=users["admin"], username="h2", password=PASSWORD,
+                                role=Role.DEPARTMENT_HANDLER, department_code="510502-CG")
+    assert user.scope_department == tree["department"] and user.scope_region is None
+    assert user.scope_key == "510502"
+
+
+def test_updates_record_before_and_after(users):
+    target = users["dispatcher_a"]
+    services.user_update(actor=users["admin"], user=target, region_code="510502002000", display_name="调岗")
+    target.refresh_from_db()
+    assert target.scope_region.code == "510502002000"
+    event = AuditEvent.objects.filter(verb="user.update").latest("id")
+    assert event.before["display_name"] == "dispatcher_a" and event.after["display_name"] == "调岗"
+    assert event.before["scope_region"] != event.after["scope_region"]
+
+
+def test_an_update_that_changes_nothing_writes_no_audit(users):
+    events = AuditEvent.objects.count()
+    services.user_update(actor=users["admin"], user=users["dispatcher_a"], display_name="dispatcher_a")
+    assert AuditEvent.objects.count() == events
+
+
+def test_administrators_cannot_lock_themselves_out(users):
+    with pytest.raises(DomainError, match="自己"):
+        services.user_update(actor=users["admin"], user=users["admin"], is_active=False)
+
+
+def test_tokens_are_stored_as_hashes_and_can_be_revoked(users):
+    token, raw = services.token_create(actor=users["admin"], user=users["dispatcher_a"], name="bridge")
+    assert raw.startswith("wg_") and raw not in token.digest and token.prefix == raw[:8]
+    services.token_revoke(actor=users["admin"], token=token)
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert AuditEvent.objects.filter(verb="token.revoke").count() == 1
