@@ -21,6 +21,12 @@
             var link = regionUrl.replace("000", f.properties.code);
             l.bindPopup('<a href="' + link + '">' + f.properties.name + "</a><br><code>" + f.properties.code + "</code>");
             l.bindTooltip(f.properties.name, { sticky: true });
+            l.on("click", function (e) {
+              if (el.wanggeOnClick) {
+                if (e.originalEvent) { e.originalEvent.wanggeHandled = true; }
+                el.wanggeOnClick(e.latlng);
+              }
+            });
           }
         }).addTo(map);
         el.dataset.loaded = String(collection.features.length);
@@ -59,10 +65,13 @@
       ask(form.lng.value, form.lat.value, form.crs.value);
     });
     if (map) {
-      map.on("click", function (e) {
-        form.lng.value = e.latlng.lng.toFixed(6); form.lat.value = e.latlng.lat.toFixed(6); form.crs.value = "wgs84";
+      // A tap on a grid reaches the grid's layer, a tap elsewhere the map: both ask.
+      var onTap = function (latlng) {
+        form.lng.value = latlng.lng.toFixed(6); form.lat.value = latlng.lat.toFixed(6); form.crs.value = "wgs84";
         ask(form.lng.value, form.lat.value, "wgs84");
-      });
+      };
+      map.getContainer().wanggeOnClick = onTap;
+      map.on("click", function (e) { if (!e.originalEvent || !e.originalEvent.wanggeHandled) { onTap(e.latlng); } });
     }
   }
 
