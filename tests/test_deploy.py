@@ -44,3 +44,9 @@ def test_missing_production_settings_are_named():
 def test_a_malformed_encryption_key_is_refused():
     result = run_check({**PRODUCTION, "WANGGE_PII_KEY": "too-short"})
     assert result.returncode != 0 and "wangge.E003" in result.stdout + result.stderr
+
+
+def test_models_and_migrations_agree(db):
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

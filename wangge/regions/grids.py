@@ -6,13 +6,13 @@ file is checked before anything is written; a refusal names the offending grid c
 """
 
 import json
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import shapely
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from wangge.core import audit
@@ -210,5 +210,4 @@ def import_grids(*, document: dict, actor=None, crs: str = "wgs84", source: str 
 
 
 def bump_grid_version() -> None:
-    GridIndexVersion.objects.get_or_create(pk=1)
-    GridIndexVersion.objects.filter(pk=1).update(version=F("version") + 1)
+    GridIndexVersion.objects.update_or_create(pk=1, defaults={"token": uuid.uuid4().hex})

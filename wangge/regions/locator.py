@@ -1,10 +1,16 @@
 """Point-in-grid: which grid is this point in?
 
-An in-memory STRtree over every grid polygon, rebuilt when the database says grid geometry
+An in-memory index over every grid polygon, rebuilt when the database says grid geometry
 changed (GridIndexVersion). A point on the shared edge of two grids belongs to the grid with the
 lower code, so every point of a community falls in exactly one grid.
+
+Single lookups use a uniform bucket grid (cells about one grid's size, each listing the grids
+whose bounding box touches it): finding the bucket is arithmetic, so a lookup costs one exact
+test over one or two prepared polygons — about half the time of an STRtree query, whose fixed
+per-call overhead dominates at this size (see docs/benchmarks.md). Batches use the STRtree.
 """
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -30,21 +36,56 @@ class GridIndex:
         self.geometries = np.array([geometries[i] for i in order], dtype=object)
         shapely.prepare(self.geometries)
         self.tree = shapely.STRtree(self.geometries)
+        self._build_buckets()
+
+    MAX_BUCKETS = 1 << 20
+
+    def _build_buckets(self) -> None:
+        """Bucket grid in CSR form: the candidates of bucket k are
+        bucket_items[bucket_starts[k]:bucket_starts[k + 1]], in code order."""
+        self.nx = self.ny = 0
+        if len(self) == 0:
+            return
+        bounds = shapely.bounds(self.geometries)
+        self.x0, self.y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
+        width = float(bounds[:, 2].max()) - self.x0
+        height = float(bounds[:, 3].max()) - self.y0
+        cell = float(max(np.median(bounds[:, 2] - bounds[:, 0]), np.median(bounds[:, 3] - bounds[:, 1]), 1e-9))
+        # Cap the bucket count for cities whose grids are tiny beside their extent.
+        cell = max(cell, math.sqrt(width * height / self.MAX_BUCKETS))
+        self.nx = max(1, math.ceil(width / cell))
+        self.ny = max(1, math.ceil(height / cell))
+        self.cell = cell
+        ix, iy = np.meshgrid(np.arange(self.nx), np.arange(self.ny))
+        ix, iy = ix.ravel(), iy.ravel()
+        # Pad each bucket a little so a point on a bucket edge never misses a candidate to rounding.
+        pad = cell * 1e-6
+        boxes = shapely.box(self.x0 + ix * cell - pad, self.y0 + iy * cell - pad,
+                            self.x0 + (ix + 1) * cell + pad, self.y0 + (iy + 1) * cell + pad)
+        bucket, grid = self.tree.query(boxes)
+        flat = iy[bucket] * self.nx + ix[bucket]
+        order = np.lexsort((grid, flat))
+        self.bucket_items = grid[order].astype(np.int64)
+        counts = np.bincount(flat, minlength=self.nx * self.ny)
+        self.bucket_starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.codes)
 
     def locate_index(self, lng: float, lat: float) -> int | None:
-        """Position of the grid holding the point, or None. Candidates come from the tree's
-        bounding boxes; the exact test runs on prepared polygons."""
-        candidates = self.tree.query(shapely.Point(lng, lat))
+        """Position of the grid holding the point, or None."""
+        if self.nx == 0 or not (math.isfinite(lng) and math.isfinite(lat)):
+            return None
+        i = min(int((lng - self.x0) / self.cell), self.nx - 1) if lng >= self.x0 else -1
+        j = min(int((lat - self.y0) / self.cell), self.ny - 1) if lat >= self.y0 else -1
+        if i < 0 or j < 0:
+            return None
+        k = j * self.nx + i
+        candidates = self.bucket_items[self.bucket_starts[k]:self.bucket_starts[k + 1]]
         if len(candidates) == 0:
             return None
-        candidates.sort()
-        for position in candidates:
-            if shapely.intersects_xy(self.geometries[position], lng, lat):
-                return int(position)
-        return None
+        hits = candidates[shapely.intersects_xy(self.geometries[candidates], lng, lat)]
+        return int(hits[0]) if len(hits) else None
 
     def locate(self, lng: float, lat: float) -> GridHit | None:
         position = self.locate_index(lng, lat)
@@ -86,12 +127,11 @@ def build_index(queryset=None) -> GridIndex:
 
 
 _lock = threading.Lock()
-_cached: tuple[int, GridIndex] | None = None
+_cached: tuple[str, GridIndex] | None = None
 
 
-def current_version() -> int:
-    row = GridIndexVersion.objects.filter(pk=1).values_list("version", flat=True).first()
-    return row or 0
+def current_version() -> str:
+    return GridIndexVersion.objects.filter(pk=1).values_list("token", flat=True).first() or ""
 
 
 def get_index() -> GridIndex:

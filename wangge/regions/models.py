@@ -156,8 +156,9 @@ class Household(TimeStamped):
 
 
 class GridIndexVersion(models.Model):
-    """A counter bumped whenever grid geometry changes, so every process knows when to rebuild
-    its in-memory point-in-grid index (caches are rebuilt from the database, never trusted)."""
+    """A token replaced whenever grid geometry changes, so every process knows when to rebuild
+    its in-memory point-in-grid index (caches are rebuilt from the database, never trusted).
+    A random token rather than a counter: a restored or rebuilt database cannot repeat one."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    version = models.PositiveBigIntegerField(default=0)
+    token = models.CharField(max_length=32, default="")
