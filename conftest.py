@@ -5,8 +5,8 @@ Tree (codes are real-format, names invented):
   → communities 510502001001 (A1) and 510502002001 (B1) → 2×2 grids of 0.01° each.
 """
 
-import shapely
 import pytest
+import shapely
 from django.test import Client
 
 from wangge.accounts import services as account_services
@@ -29,8 +29,9 @@ def _as_json(geometry: dict) -> dict:
 
 
 def make_region(code, key, name, level, parent=None, geometry=None):
-    return Region.objects.create(code=code, key=key, name=name, level=level, parent=parent,
-                                 geometry=_as_json(geometry) if geometry else None)
+    return Region.objects.create(
+        code=code, key=key, name=name, level=level, parent=parent, geometry=_as_json(geometry) if geometry else None
+    )
 
 
 @pytest.fixture
@@ -40,10 +41,12 @@ def tree(db):
     district = make_region("510502000000", "510502", "江阳区", Level.DISTRICT, city)
     street_a = make_region("510502001000", "510502001", "甲街道", Level.STREET, district)
     street_b = make_region("510502002000", "510502002", "乙街道", Level.STREET, district)
-    community_a = make_region("510502001001", "510502001001", "甲一社区", Level.COMMUNITY, street_a,
-                              square(105.40, 28.90, 0.02))
-    community_b = make_region("510502002001", "510502002001", "乙一社区", Level.COMMUNITY, street_b,
-                              square(105.50, 28.90, 0.02))
+    community_a = make_region(
+        "510502001001", "510502001001", "甲一社区", Level.COMMUNITY, street_a, square(105.40, 28.90, 0.02)
+    )
+    community_b = make_region(
+        "510502002001", "510502002001", "乙一社区", Level.COMMUNITY, street_b, square(105.50, 28.90, 0.02)
+    )
     grids = {}
     for community, x0 in ((community_a, 105.40), (community_b, 105.50)):
         number = 0
@@ -51,26 +54,42 @@ def tree(db):
             for x in (x0, x0 + 0.01):
                 number += 1
                 code = f"{community.code}{number:03d}"
-                grids[code] = make_region(code, code, f"{community.name}{number}网格", Level.GRID, community,
-                                          square(x, y))
+                grids[code] = make_region(
+                    code, code, f"{community.name}{number}网格", Level.GRID, community, square(x, y)
+                )
     bump_grid_version()
-    department = Department.objects.create(code="510502-CG", name="江阳区城市管理局", region=district,
-                                           region_key=district.key)
+    department = Department.objects.create(
+        code="510502-CG", name="江阳区城市管理局", region=district, region_key=district.key
+    )
     compounds = {}
     for code in ("510502001001001", "510502002001001"):
         compound = Compound.objects.create(name=f"{code[-6:]}花园", grid=grids[code], region_key=code)
         building = Building.objects.create(compound=compound, region_key=code, name="1栋", floors=6, units=2)
         Household.objects.create(building=building, region_key=code, unit=1, room="101")
         compounds[code] = compound
-    return {"city": city, "district": district, "street_a": street_a, "street_b": street_b,
-            "community_a": community_a, "community_b": community_b, "grids": grids, "department": department,
-            "compounds": compounds}
+    return {
+        "city": city,
+        "district": district,
+        "street_a": street_a,
+        "street_b": street_b,
+        "community_a": community_a,
+        "community_b": community_b,
+        "grids": grids,
+        "department": department,
+        "compounds": compounds,
+    }
 
 
 def make_user(username, role, region=None, department=None):
     return account_services.user_create(
-        actor=None, username=username, password=PASSWORD, role=role, display_name=username,
-        region_code=region.code if region else None, department_code=department.code if department else None)
+        actor=None,
+        username=username,
+        password=PASSWORD,
+        role=role,
+        display_name=username,
+        region_code=region.code if region else None,
+        department_code=department.code if department else None,
+    )
 
 
 @pytest.fixture

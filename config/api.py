@@ -1,7 +1,8 @@
 """The HTTP API at /api/v1/: one NinjaAPI, a router per app, errors mapped in one place."""
 
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError as NinjaValidationError
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
 
 from wangge.accounts.api import router as accounts_router
 from wangge.core.api import router as audit_router
@@ -29,7 +30,9 @@ def on_domain_error(request, exc: DomainError):
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
-    return api.create_response(request, {"code": "unauthenticated", "message": "请先登录或提供有效的接口令牌"}, status=401)
+    return api.create_response(
+        request, {"code": "unauthenticated", "message": "请先登录或提供有效的接口令牌"}, status=401
+    )
 
 
 @api.exception_handler(NinjaValidationError)
@@ -40,6 +43,12 @@ def on_validation_error(request, exc: NinjaValidationError):
         details.append({"field": ".".join(location) or None, "message": error.get("msg", "")})
     first = details[0] if details else {"field": None, "message": "请求参数无效"}
     return api.create_response(
-        request, {"code": "invalid", "message": f"{first['field'] or '请求'}：{first['message']}",
-                  "field": first["field"], "details": details}, status=422,
+        request,
+        {
+            "code": "invalid",
+            "message": f"{first['field'] or '请求'}：{first['message']}",
+            "field": first["field"],
+            "details": details,
+        },
+        status=422,
     )

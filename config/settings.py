@@ -4,8 +4,8 @@ The defaults run the demo on SQLite with no configuration at all; production set
 WANGGE_SECRET_KEY, WANGGE_DEBUG=0, WANGGE_ALLOWED_HOSTS and DATABASE_URL (see docs/operations.md).
 """
 
-from pathlib import Path
 import os
+from pathlib import Path
 
 import dj_database_url
 

@@ -14,14 +14,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def site_env(folder: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANGGE_") and k != "DATABASE_URL"}
-    env.update({"DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite3'}", "WANGGE_DEBUG": "0",
-                "WANGGE_STATIC_ROOT": str(folder / "static"), "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite3'}",
+            "WANGGE_DEBUG": "0",
+            "WANGGE_STATIC_ROOT": str(folder / "static"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
 def manage(env: dict, *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
@@ -50,7 +57,11 @@ class DemoServer:
         self.log = open(folder / "server.log", "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "2"],
-            cwd=ROOT, env=self.demo["env"], stdout=self.log, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=self.demo["env"],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

@@ -27,8 +27,12 @@ def demo(db):
 
 def fingerprint_of_models() -> list:
     regions = list(Region.objects.order_by("code").values_list("code", "name"))
-    compounds = list(Compound.objects.order_by("region_key", "name").values_list("region_key", "name", "property_company"))
-    residents = list(Resident.objects.order_by("id_masked", "name").values_list("name", "id_masked", "birth_date"))[:500]
+    compounds = list(
+        Compound.objects.order_by("region_key", "name").values_list("region_key", "name", "property_company")
+    )
+    residents = list(Resident.objects.order_by("id_masked", "name").values_list("name", "id_masked", "birth_date"))[
+        :500
+    ]
     return [regions, compounds, [(n, m, str(b)) for n, m, b in residents]]
 
 
@@ -37,9 +41,11 @@ def test_the_same_seed_builds_the_same_city(demo, tmp_path):
     with sqlite3.connect(other["database"]) as connection:
         regions = connection.execute("SELECT code, name FROM regions_region ORDER BY code").fetchall()
         compounds = connection.execute(
-            "SELECT region_key, name, property_company FROM regions_compound ORDER BY region_key, name").fetchall()
+            "SELECT region_key, name, property_company FROM regions_compound ORDER BY region_key, name"
+        ).fetchall()
         residents = connection.execute(
-            "SELECT name, id_masked, birth_date FROM registry_resident ORDER BY id_masked, name LIMIT 500").fetchall()
+            "SELECT name, id_masked, birth_date FROM registry_resident ORDER BY id_masked, name LIMIT 500"
+        ).fetchall()
     assert [regions, compounds, residents] == [[tuple(r) for r in part] for part in fingerprint_of_models()]
     assert "admin" in other["output"] and "wangge-demo-2026" in other["output"]
 
@@ -54,8 +60,10 @@ def test_real_names_and_codes_of_luzhou(demo):
 def test_grids_tile_each_community_exactly(demo):
     for community in Region.objects.filter(level=Level.COMMUNITY):
         outline = shapely.geometry.shape(community.geometry)
-        grids = [shapely.geometry.shape(g) for g in
-                 Region.objects.filter(parent=community, level=Level.GRID).values_list("geometry", flat=True)]
+        grids = [
+            shapely.geometry.shape(g)
+            for g in Region.objects.filter(parent=community, level=Level.GRID).values_list("geometry", flat=True)
+        ]
         union = shapely.union_all(grids)
         assert area_m2(union.symmetric_difference(outline)) < 1, community.name
         assert abs(sum(area_m2(g) for g in grids) - area_m2(union)) < 1, community.name  # no overlaps

@@ -22,7 +22,11 @@ class User(AbstractUser):
         Region, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name=_("管辖区域")
     )
     scope_department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="staff",
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
         verbose_name=_("所属部门"),
     )
 

@@ -32,8 +32,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     VIEW_AUDIT: frozenset({Role.ADMINISTRATOR}),
     IMPORT_GEOGRAPHY: frozenset({Role.ADMINISTRATOR}),
     VIEW_PEOPLE: frozenset(
-        {Role.GRID_WORKER, Role.PART_TIME_GRID_WORKER, Role.BUILDING_HEAD, Role.COMMUNITY_STAFF,
-         Role.STREET_DISPATCHER, Role.ADMINISTRATOR}
+        {
+            Role.GRID_WORKER,
+            Role.PART_TIME_GRID_WORKER,
+            Role.BUILDING_HEAD,
+            Role.COMMUNITY_STAFF,
+            Role.STREET_DISPATCHER,
+            Role.ADMINISTRATOR,
+        }
     ),
     REVEAL_PII: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
 }

@@ -41,7 +41,10 @@ def _require_manager(actor) -> None:
 def _user_snapshot(user: User) -> dict:
     """Scope shown as codes, which an auditor can read, rather than row ids."""
     return {
-        "username": user.username, "display_name": user.display_name, "role": user.role, "phone": user.phone,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "phone": user.phone,
         "scope_region": user.scope_region.code if user.scope_region else None,
         "scope_department": user.scope_department.code if user.scope_department else None,
         "is_active": user.is_active,
@@ -53,8 +56,17 @@ def _scope_key(user: User) -> str:
 
 
 @transaction.atomic
-def user_create(*, actor, username: str, password: str, role: str, display_name: str = "", phone: str = "",
-                region_code: str | None = None, department_code: str | None = None) -> User:
+def user_create(
+    *,
+    actor,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    phone: str = "",
+    region_code: str | None = None,
+    department_code: str | None = None,
+) -> User:
     """Create an account bound to a scope inside the actor's own scope. Administrators only
     (actor=None is the system, e.g. the demo builder)."""
     _require_manager(actor)
@@ -65,9 +77,17 @@ def user_create(*, actor, username: str, password: str, role: str, display_name:
         raise DomainError(f"用户名 {username} 已被使用", field="username", code="duplicate")
     if phone and check_mobile(phone):
         raise DomainError(str(check_mobile(phone)), field="phone")
-    region, department = _resolve_scope(actor=actor, role=role, region_code=region_code, department_code=department_code)
-    user = User(username=username, role=role, display_name=display_name.strip(), phone=phone,
-                scope_region=region, scope_department=department)
+    region, department = _resolve_scope(
+        actor=actor, role=role, region_code=region_code, department_code=department_code
+    )
+    user = User(
+        username=username,
+        role=role,
+        display_name=display_name.strip(),
+        phone=phone,
+        scope_region=region,
+        scope_department=department,
+    )
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -83,9 +103,17 @@ def user_create(*, actor, username: str, password: str, role: str, display_name:
 
 
 @transaction.atomic
-def user_update(*, actor, user: User, role: str | None = None, display_name: str | None = None,
-                phone: str | None = None, region_code: str | None = None, department_code: str | None = None,
-                is_active: bool | None = None) -> User:
+def user_update(
+    *,
+    actor,
+    user: User,
+    role: str | None = None,
+    display_name: str | None = None,
+    phone: str | None = None,
+    region_code: str | None = None,
+    department_code: str | None = None,
+    is_active: bool | None = None,
+) -> User:
     """Change an account's role, scope or status; the new scope must also lie in the actor's scope."""
     _require_manager(actor)
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -95,9 +123,13 @@ def user_update(*, actor, user: User, role: str | None = None, display_name: str
     if role is not None or region_code is not None or department_code is not None:
         new_role = role or user.role
         region, department = _resolve_scope(
-            actor=actor, role=new_role,
-            region_code=region_code if region_code is not None else (user.scope_region.code if user.scope_region else None),
-            department_code=department_code if department_code is not None
+            actor=actor,
+            role=new_role,
+            region_code=region_code
+            if region_code is not None
+            else (user.scope_region.code if user.scope_region else None),
+            department_code=department_code
+            if department_code is not None
             else (user.scope_department.code if user.scope_department else None),
         )
         user.role, user.scope_region, user.scope_department = new_role, region, department
@@ -139,8 +171,13 @@ def token_create(*, actor, user: User, name: str) -> tuple[ApiToken, str]:
         raise DomainError("请填写令牌用途", field="name")
     raw = ApiToken.new_raw()
     token = ApiToken.objects.create(user=user, name=name.strip(), digest=ApiToken.digest_of(raw), prefix=raw[:8])
-    audit.record(actor=actor, verb="token.create", target=token, scope_key=_scope_key(user),
-                 after={"user": user.username, "name": token.name, "prefix": token.prefix})
+    audit.record(
+        actor=actor,
+        verb="token.create",
+        target=token,
+        scope_key=_scope_key(user),
+        after={"user": user.username, "name": token.name, "prefix": token.prefix},
+    )
     return token, raw
 
 

@@ -26,7 +26,14 @@ class AuditOut(Schema):
 
 @router.get("/audit", response=list[AuditOut], summary="审计日志（管理员，可按对象和操作人筛选）")
 @paginate(PageNumberPagination, page_size=100)
-def list_audit(request: HttpRequest, target_type: str = "", target_id: str = "", actor: str = "", verb: str = "",
-               request_id: str = ""):
-    return audit_list(user=request.user, target_type=target_type, target_id=target_id, actor=actor, verb=verb,
-                      request_id=request_id)
+def list_audit(
+    request: HttpRequest,
+    target_type: str = "",
+    target_id: str = "",
+    actor: str = "",
+    verb: str = "",
+    request_id: str = "",
+):
+    return audit_list(
+        user=request.user, target_type=target_type, target_id=target_id, actor=actor, verb=verb, request_id=request_id
+    )

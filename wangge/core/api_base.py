@@ -12,8 +12,11 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
         from wangge.accounts.models import ApiToken
 
-        found = (ApiToken.objects.select_related("user", "user__scope_region", "user__scope_department")
-                 .filter(digest=ApiToken.digest_of(token), revoked_at__isnull=True).first())
+        found = (
+            ApiToken.objects.select_related("user", "user__scope_region", "user__scope_department")
+            .filter(digest=ApiToken.digest_of(token), revoked_at__isnull=True)
+            .first()
+        )
         if found is None or not found.user.is_active:
             return None
         ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())

@@ -33,8 +33,19 @@ def _actor_fields(actor) -> dict:
     return {"actor": actor, "actor_label": actor.get_username()}
 
 
-def build(*, actor, verb: str, target, scope_key: str = "", before=None, after=None, note: str = "",
-          target_type: str | None = None, target_id: str | None = None, target_label: str | None = None) -> AuditEvent:
+def build(
+    *,
+    actor,
+    verb: str,
+    target,
+    scope_key: str = "",
+    before=None,
+    after=None,
+    note: str = "",
+    target_type: str | None = None,
+    target_id: str | None = None,
+    target_label: str | None = None,
+) -> AuditEvent:
     return AuditEvent(
         **_actor_fields(actor),
         verb=verb,

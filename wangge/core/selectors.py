@@ -5,8 +5,9 @@ from .models import AuditEvent
 from .scope import restrict
 
 
-def audit_list(*, user, target_type: str = "", target_id: str = "", actor: str = "", verb: str = "",
-               request_id: str = "") -> QuerySet:
+def audit_list(
+    *, user, target_type: str = "", target_id: str = "", actor: str = "", verb: str = "", request_id: str = ""
+) -> QuerySet:
     """Audit events of the administrator's own subtree, newest first."""
     from wangge.accounts.roles import VIEW_AUDIT
 

@@ -92,7 +92,7 @@ def region_code_level(code: str) -> int | None:
         return None
     for level in (5, 4, 3, 2, 1):
         key_len = REGION_LEVELS[level]
-        if code[key_len:] == "0" * (12 - key_len) and code[REGION_LEVELS.get(level - 1, 0):key_len].strip("0"):
+        if code[key_len:] == "0" * (12 - key_len) and code[REGION_LEVELS.get(level - 1, 0) : key_len].strip("0"):
             return level
     return None
 

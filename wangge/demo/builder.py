@@ -22,7 +22,7 @@ from wangge.core.validators import id_check_char
 from wangge.regions.geometry import area_m2, bbox
 from wangge.regions.grids import bump_grid_version
 from wangge.regions.models import Building, CommitteeKind, Compound, Department, Household, Level, Region
-from wangge.registry.models import Resident, ResidenceKind
+from wangge.registry.models import ResidenceKind, Resident
 
 from . import names
 
@@ -59,15 +59,50 @@ def demo_accounts() -> list[dict]:
     return [
         {"username": "admin", "role": Role.ADMINISTRATOR, "display_name": "管理员", "region_code": "510500000000"},
         {"username": "leader", "role": Role.LEADER, "display_name": "市领导", "region_code": "510500000000"},
-        {"username": "hotline", "role": Role.HOTLINE_OPERATOR, "display_name": "12345受理员", "region_code": "510500000000"},
-        {"username": "dispatcher", "role": Role.STREET_DISPATCHER, "display_name": "南城街道派单员", "region_code": "510502001000"},
-        {"username": "dispatcher2", "role": Role.STREET_DISPATCHER, "display_name": "北城街道派单员", "region_code": "510502002000"},
-        {"username": "party", "role": Role.PARTY_SECRETARY, "display_name": "南城街道党工委书记", "region_code": "510502001000"},
-        {"username": "community", "role": Role.COMMUNITY_STAFF, "display_name": "上平社区工作者", "region_code": "510502001001"},
+        {
+            "username": "hotline",
+            "role": Role.HOTLINE_OPERATOR,
+            "display_name": "12345受理员",
+            "region_code": "510500000000",
+        },
+        {
+            "username": "dispatcher",
+            "role": Role.STREET_DISPATCHER,
+            "display_name": "南城街道派单员",
+            "region_code": "510502001000",
+        },
+        {
+            "username": "dispatcher2",
+            "role": Role.STREET_DISPATCHER,
+            "display_name": "北城街道派单员",
+            "region_code": "510502002000",
+        },
+        {
+            "username": "party",
+            "role": Role.PARTY_SECRETARY,
+            "display_name": "南城街道党工委书记",
+            "region_code": "510502001000",
+        },
+        {
+            "username": "community",
+            "role": Role.COMMUNITY_STAFF,
+            "display_name": "上平社区工作者",
+            "region_code": "510502001001",
+        },
         {"username": "gridworker", "role": Role.GRID_WORKER, "display_name": "专职网格员", "region_code": grid},
-        {"username": "parttime", "role": Role.PART_TIME_GRID_WORKER, "display_name": "兼职网格员（骑手）", "region_code": grid},
+        {
+            "username": "parttime",
+            "role": Role.PART_TIME_GRID_WORKER,
+            "display_name": "兼职网格员（骑手）",
+            "region_code": grid,
+        },
         {"username": "buildinghead", "role": Role.BUILDING_HEAD, "display_name": "楼栋长", "region_code": grid + "01"},
-        {"username": "handler", "role": Role.DEPARTMENT_HANDLER, "display_name": "江阳区城管局承办人", "department_code": "510502-CG"},
+        {
+            "username": "handler",
+            "role": Role.DEPARTMENT_HANDLER,
+            "display_name": "江阳区城管局承办人",
+            "department_code": "510502-CG",
+        },
         {"username": "resident", "role": Role.RESIDENT, "display_name": "居民", "region_code": grid},
     ]
 
@@ -79,8 +114,19 @@ class CityBuilder:
         self.scale_name = scale
         self.scale = SCALES[scale]
         self.progress = progress or (lambda message: None)
-        self.counts = {"districts": 0, "streets": 0, "communities": 0, "grids": 0, "microgrids": 0,
-                       "compounds": 0, "buildings": 0, "households": 0, "residents": 0, "departments": 0, "users": 0}
+        self.counts = {
+            "districts": 0,
+            "streets": 0,
+            "communities": 0,
+            "grids": 0,
+            "microgrids": 0,
+            "compounds": 0,
+            "buildings": 0,
+            "households": 0,
+            "residents": 0,
+            "departments": 0,
+            "users": 0,
+        }
         self.used_ids: set[str] = set()
 
     # ---- regions -------------------------------------------------------------------------
@@ -144,8 +190,10 @@ class CityBuilder:
             self.counts["districts"] += 1
             for street_suffix, street_name in streets:
                 street_key = district_code + street_suffix
-                origin = (ORIGIN_LNG + (street_index % 6) * (street_w + 1) * CELL_LNG,
-                          ORIGIN_LAT - (street_index // 6) * (street_h + 1) * CELL_LAT)
+                origin = (
+                    ORIGIN_LNG + (street_index % 6) * (street_w + 1) * CELL_LNG,
+                    ORIGIN_LAT - (street_index // 6) * (street_h + 1) * CELL_LAT,
+                )
                 street_index += 1
                 lattice = self._lattice(street_w, street_h, origin)
                 street = self._region(street_key + "000", street_key, street_name, Level.STREET, district)
@@ -159,21 +207,40 @@ class CityBuilder:
                     for gi in range(scale.grid_rows):
                         for gj in range(scale.grid_cols):
                             i, j = ci * scale.grid_rows + gi, cj * scale.grid_cols + gj
-                            ring = [lattice[i][j], lattice[i][j + 1], lattice[i + 1][j + 1], lattice[i + 1][j], lattice[i][j]]
+                            ring = [
+                                lattice[i][j],
+                                lattice[i][j + 1],
+                                lattice[i + 1][j + 1],
+                                lattice[i + 1][j],
+                                lattice[i][j],
+                            ]
                             cells.append(shapely.Polygon(ring))
                     outline = shapely.union_all(cells)
-                    community = self._region(community_key, community_key, community_name, Level.COMMUNITY, street, outline)
+                    community = self._region(
+                        community_key, community_key, community_name, Level.COMMUNITY, street, outline
+                    )
                     community.save()
                     self.counts["communities"] += 1
                     street_parts.append(outline)
                     for number, cell in enumerate(cells, start=1):
                         code = f"{community_key}{number:03d}"
-                        grids.append(self._region(code, code, f"{community_name.removesuffix('社区')}第{number}网格",
-                                                  Level.GRID, community, cell))
+                        grids.append(
+                            self._region(
+                                code,
+                                code,
+                                f"{community_name.removesuffix('社区')}第{number}网格",
+                                Level.GRID,
+                                community,
+                                cell,
+                            )
+                        )
                 street_outline = shapely.union_all(street_parts)
                 Region.objects.filter(pk=street.pk).update(
-                    geometry=shapely.geometry.mapping(street_outline) and json.loads(json.dumps(shapely.geometry.mapping(street_outline))),
-                    bbox=bbox(street_outline), area_m2=round(area_m2(street_outline), 1))
+                    geometry=shapely.geometry.mapping(street_outline)
+                    and json.loads(json.dumps(shapely.geometry.mapping(street_outline))),
+                    bbox=bbox(street_outline),
+                    area_m2=round(area_m2(street_outline), 1),
+                )
                 district_parts.append(street_outline)
             Region.objects.filter(pk=district.pk).update(bbox=bbox(shapely.union_all(district_parts)))
         Region.objects.bulk_create(grids, batch_size=500)
@@ -182,13 +249,22 @@ class CityBuilder:
         micro = []
         for grid in grids:
             for n in range(1, self.scale.microgrids_per_grid + 1):
-                micro.append(Region(code=f"{grid.code}{n:02d}", key=f"{grid.code}{n:02d}", name=f"{grid.name}{n}号微网格",
-                                    level=Level.MICROGRID, parent=grid))
+                micro.append(
+                    Region(
+                        code=f"{grid.code}{n:02d}",
+                        key=f"{grid.code}{n:02d}",
+                        name=f"{grid.name}{n}号微网格",
+                        level=Level.MICROGRID,
+                        parent=grid,
+                    )
+                )
         Region.objects.bulk_create(micro, batch_size=1000)
         self.counts["microgrids"] = len(micro)
         bump_grid_version()
-        self.progress(f"区域：{self.counts['districts']} 区县，{self.counts['streets']} 街道，"
-                      f"{self.counts['communities']} 社区，{len(grids)} 网格")
+        self.progress(
+            f"区域：{self.counts['districts']} 区县，{self.counts['streets']} 街道，"
+            f"{self.counts['communities']} 社区，{len(grids)} 网格"
+        )
         return grids
 
     def build_departments(self) -> None:
@@ -196,8 +272,9 @@ class CityBuilder:
         for region in Region.objects.filter(level__in=[Level.CITY, Level.DISTRICT]):
             prefix = "泸州市" if region.level == Level.CITY else region.name
             for suffix, name in names.DEPARTMENTS:
-                departments.append(Department(code=f"{region.key}-{suffix}", name=prefix + name, region=region,
-                                              region_key=region.key))
+                departments.append(
+                    Department(code=f"{region.key}-{suffix}", name=prefix + name, region=region, region_key=region.key)
+                )
         Department.objects.bulk_create(departments)
         self.counts["departments"] = len(departments)
 
@@ -228,21 +305,40 @@ class CityBuilder:
                 if name in used:
                     continue
                 used.add(name)
-                kind = rng.choice([CommitteeKind.OWNERS, CommitteeKind.OWNERS, CommitteeKind.SELF_MANAGEMENT, CommitteeKind.NONE])
+                kind = rng.choice(
+                    [CommitteeKind.OWNERS, CommitteeKind.OWNERS, CommitteeKind.SELF_MANAGEMENT, CommitteeKind.NONE]
+                )
                 has_property = rng.random() < 0.8
-                compounds.append(Compound(
-                    name=name, grid=grid, region_key=grid.key, address=f"{grid.parent.name.removesuffix('社区')}路{rng.randint(1, 300)}号",
-                    property_company=(rng.choice(names.PROPERTY_WORDS) + "物业服务有限公司") if has_property else "",
-                    committee_kind=kind, committee_name="" if kind == CommitteeKind.NONE else name + kind.label,
-                    has_party_organisation=rng.random() < 0.7,
-                    lng=round(point.x + rng.uniform(-0.0005, 0.0005), 6), lat=round(point.y + rng.uniform(-0.0005, 0.0005), 6)))
+                compounds.append(
+                    Compound(
+                        name=name,
+                        grid=grid,
+                        region_key=grid.key,
+                        address=f"{grid.parent.name.removesuffix('社区')}路{rng.randint(1, 300)}号",
+                        property_company=(rng.choice(names.PROPERTY_WORDS) + "物业服务有限公司")
+                        if has_property
+                        else "",
+                        committee_kind=kind,
+                        committee_name="" if kind == CommitteeKind.NONE else name + kind.label,
+                        has_party_organisation=rng.random() < 0.7,
+                        lng=round(point.x + rng.uniform(-0.0005, 0.0005), 6),
+                        lat=round(point.y + rng.uniform(-0.0005, 0.0005), 6),
+                    )
+                )
         Compound.objects.bulk_create(compounds, batch_size=1000)
         self.counts["compounds"] = len(compounds)
         buildings = []
         for compound in compounds:
             for n in range(1, rng.randint(*scale.buildings_per_compound) + 1):
-                buildings.append(Building(compound=compound, region_key=compound.region_key, name=f"{n}栋",
-                                          floors=rng.randint(*scale.floors), units=rng.randint(*scale.units)))
+                buildings.append(
+                    Building(
+                        compound=compound,
+                        region_key=compound.region_key,
+                        name=f"{n}栋",
+                        floors=rng.randint(*scale.floors),
+                        units=rng.randint(*scale.units),
+                    )
+                )
         Building.objects.bulk_create(buildings, batch_size=2000)
         self.counts["buildings"] = len(buildings)
         self.progress(f"小区 {len(compounds)}，楼栋 {len(buildings)}")
@@ -261,14 +357,23 @@ class CityBuilder:
                 for _ in range(rng.randint(*scale.residents_per_household)):
                     number, birth, gender = self._id_number(district)
                     phone = f"170{rng.randrange(10**8):08d}" if rng.random() < 0.85 else ""
-                    residents.append(Resident(
-                        name=self._person_name(), id_cipher=pii.encrypt(number), id_index=pii.blind_index(number),
-                        id_masked=pii.mask_id_number(number), gender=gender, birth_date=birth,
-                        phone_cipher=pii.encrypt(phone) if phone else "", phone_index=pii.blind_index(phone) if phone else "",
-                        phone_masked=pii.mask_phone(phone) if phone else "", household=household,
-                        region_key=household.region_key,
-                        kind=ResidenceKind.REGISTERED if rng.random() < 0.8 else ResidenceKind.FLOATING,
-                        moved_in=today - datetime.timedelta(days=rng.randrange(0, 7000))))
+                    residents.append(
+                        Resident(
+                            name=self._person_name(),
+                            id_cipher=pii.encrypt(number),
+                            id_index=pii.blind_index(number),
+                            id_masked=pii.mask_id_number(number),
+                            gender=gender,
+                            birth_date=birth,
+                            phone_cipher=pii.encrypt(phone) if phone else "",
+                            phone_index=pii.blind_index(phone) if phone else "",
+                            phone_masked=pii.mask_phone(phone) if phone else "",
+                            household=household,
+                            region_key=household.region_key,
+                            kind=ResidenceKind.REGISTERED if rng.random() < 0.8 else ResidenceKind.FLOATING,
+                            moved_in=today - datetime.timedelta(days=rng.randrange(0, 7000)),
+                        )
+                    )
             Resident.objects.bulk_create(residents, batch_size=5000)
             self.counts["households"] += len(batch_households)
             self.counts["residents"] += len(residents)
@@ -278,12 +383,17 @@ class CityBuilder:
             for unit in range(1, building.units + 1):
                 for floor in range(1, building.floors + 1):
                     for room in range(1, scale.rooms_per_floor + 1):
-                        batch_households.append(Household(building=building, region_key=building.region_key,
-                                                          unit=unit, room=f"{floor}{room:02d}"))
+                        batch_households.append(
+                            Household(
+                                building=building, region_key=building.region_key, unit=unit, room=f"{floor}{room:02d}"
+                            )
+                        )
             if len(batch_households) >= 5000:
                 flush()
-                self.progress(f"住户 {self.counts['households']}，居民 {self.counts['residents']}"
-                              f"（楼栋 {index}/{len(buildings)}）")
+                self.progress(
+                    f"住户 {self.counts['households']}，居民 {self.counts['residents']}"
+                    f"（楼栋 {index}/{len(buildings)}）"
+                )
         if batch_households:
             flush()
         self.progress(f"住户 {self.counts['households']}，居民 {self.counts['residents']}")
@@ -302,6 +412,11 @@ class CityBuilder:
         self.build_places_and_people(grids)
         self.build_accounts()
         city = Region.objects.get(code=names.CITY[0])
-        audit.record(actor=None, verb="demo_city.build", target=city, scope_key=city.key,
-                     after={"seed": self.seed, "scale": self.scale_name, **self.counts})
+        audit.record(
+            actor=None,
+            verb="demo_city.build",
+            target=city,
+            scope_key=city.key,
+            after={"seed": self.seed, "scale": self.scale_name, **self.counts},
+        )
         return self.counts

@@ -43,8 +43,14 @@ def locate(request: HttpRequest, lng: float, lat: float, crs: str = "wgs84"):
     hit, wgs = selectors.locate(lng=lng, lat=lat, crs=crs)
     if hit is None or not in_scope(request.user, hit.code):
         return {"found": False, "crs": crs, "wgs84": wgs}
-    return {"found": True, "grid_code": hit.code, "grid_name": hit.name, "community_code": hit.code[:12],
-            "crs": crs, "wgs84": wgs}
+    return {
+        "found": True,
+        "grid_code": hit.code,
+        "grid_name": hit.name,
+        "community_code": hit.code[:12],
+        "crs": crs,
+        "wgs84": wgs,
+    }
 
 
 @router.get("/compounds", response=list[CompoundOut], summary="小区列表")
@@ -68,4 +74,3 @@ def list_buildings(request: HttpRequest, compound_id: int):
 @router.get("/buildings/{building_id}", response=BuildingOut, summary="楼栋详情")
 def get_building(request: HttpRequest, building_id: int):
     return selectors.building_get(user=request.user, pk=building_id)
-

@@ -55,7 +55,8 @@ def parse_division_csv(text: str) -> tuple[list[DivisionRow], list[dict]]:
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise DomainError(
-            _("CSV 缺少列：%(cols)s（需要 %(need)s）") % {"cols": ", ".join(missing), "need": ", ".join(REQUIRED_COLUMNS)},
+            _("CSV 缺少列：%(cols)s（需要 %(need)s）")
+            % {"cols": ", ".join(missing), "need": ", ".join(REQUIRED_COLUMNS)},
             code="missing_columns",
         )
     reader.fieldnames = header
@@ -108,12 +109,22 @@ def _check_parents(rows: list[DivisionRow], existing: dict[str, Region], errors:
         parent = in_file.get(row.parent_code) or existing.get(row.parent_code)
         known_province = parent_level == 1 and row.parent_code[:2] in PROVINCES
         if parent is None and not known_province:
-            errors.append({"line": row.line, "code": row.code,
-                           "reasons": [_("parent_code: 上级代码 %(p)s 在文件和系统中都不存在") % {"p": row.parent_code}]})
+            errors.append(
+                {
+                    "line": row.line,
+                    "code": row.code,
+                    "reasons": [_("parent_code: 上级代码 %(p)s 在文件和系统中都不存在") % {"p": row.parent_code}],
+                }
+            )
             continue
         if not row.code.startswith(region_key(row.parent_code)) or parent_level >= row.level:
-            errors.append({"line": row.line, "code": row.code,
-                           "reasons": [_("parent_code: %(p)s 不是 %(c)s 的上级区划") % {"p": row.parent_code, "c": row.code}]})
+            errors.append(
+                {
+                    "line": row.line,
+                    "code": row.code,
+                    "reasons": [_("parent_code: %(p)s 不是 %(c)s 的上级区划") % {"p": row.parent_code, "c": row.code}],
+                }
+            )
 
 
 @transaction.atomic
@@ -134,7 +145,8 @@ def import_divisions(*, text: str, actor=None, source: str = "") -> ImportReport
     if report.errors:
         raise DomainError(
             _("文件有%(n)d行错误，未导入任何数据") % {"n": len(report.errors)},
-            code="rows_invalid", details=report.errors,
+            code="rows_invalid",
+            details=report.errors,
         )
     events = []
     # Parents before children: sorting by level guarantees a parent exists when its child is saved.
@@ -147,19 +159,37 @@ def import_divisions(*, text: str, actor=None, source: str = "") -> ImportReport
                 existing[parent.code] = parent
         region = existing.get(row.code)
         if region is None:
-            region = Region.objects.create(code=row.code, key=region_key(row.code), name=row.name,
-                                           level=row.level, parent=parent)
+            region = Region.objects.create(
+                code=row.code, key=region_key(row.code), name=row.name, level=row.level, parent=parent
+            )
             existing[row.code] = region
             report.created += 1
-            events.append(audit.build(actor=actor, verb="region.import", target=region, scope_key=region.key,
-                                      after=audit.snapshot(region), note=source))
+            events.append(
+                audit.build(
+                    actor=actor,
+                    verb="region.import",
+                    target=region,
+                    scope_key=region.key,
+                    after=audit.snapshot(region),
+                    note=source,
+                )
+            )
         elif region.name != row.name or region.parent_id != (parent.pk if parent else None):
             before = audit.snapshot(region)
             region.name, region.parent = row.name, parent
             region.save(update_fields=["name", "parent", "updated_at"])
             report.updated += 1
-            events.append(audit.build(actor=actor, verb="region.import", target=region, scope_key=region.key,
-                                      before=before, after=audit.snapshot(region), note=source))
+            events.append(
+                audit.build(
+                    actor=actor,
+                    verb="region.import",
+                    target=region,
+                    scope_key=region.key,
+                    before=before,
+                    after=audit.snapshot(region),
+                    note=source,
+                )
+            )
         else:
             report.unchanged += 1
     audit.record_many(events)
@@ -171,6 +201,13 @@ def _ensure_province(code: str, actor, events: list) -> Region:
         code=code, defaults={"key": region_key(code), "name": PROVINCES[code[:2]], "level": 1}
     )
     if created:
-        events.append(audit.build(actor=actor, verb="region.import", target=province, scope_key=province.key,
-                                  after=audit.snapshot(province)))
+        events.append(
+            audit.build(
+                actor=actor,
+                verb="region.import",
+                target=province,
+                scope_key=province.key,
+                after=audit.snapshot(province),
+            )
+        )
     return province

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from wangge.core import audit
 from wangge.core.errors import DomainError
-from wangge.core.scope import in_scope
 from wangge.core.geo import COORDINATE_SYSTEMS, GCJ02, to_wgs84
+from wangge.core.scope import in_scope
 
 from .geometry import POLYGONAL, area_m2, bbox, to_shape
 from .models import GridIndexVersion, Level, Region
@@ -70,8 +70,11 @@ def _convert_xy(xy):
 
 def parse_features(document: dict, crs: str) -> tuple[list[GridFeature], list[dict]]:
     if crs not in COORDINATE_SYSTEMS:
-        raise DomainError(_("未知坐标系 %(c)s，可用：%(all)s") % {"c": crs, "all": ", ".join(COORDINATE_SYSTEMS)},
-                          code="bad_crs", field="crs")
+        raise DomainError(
+            _("未知坐标系 %(c)s，可用：%(all)s") % {"c": crs, "all": ", ".join(COORDINATE_SYSTEMS)},
+            code="bad_crs",
+            field="crs",
+        )
     features, problems, seen = [], [], {}
     for number, feature in enumerate(document["features"], start=1):
         props = (feature or {}).get("properties") or {}
@@ -88,7 +91,9 @@ def parse_features(document: dict, crs: str) -> tuple[list[GridFeature], list[di
             problems.append(_problem([code], _("网格代码应以所属社区代码 %(c)s 开头") % {"c": community}))
             continue
         if code in seen:
-            problems.append(_problem([code], _("文件中第%(a)d和第%(b)d个要素代码相同") % {"a": seen[code], "b": number}))
+            problems.append(
+                _problem([code], _("文件中第%(a)d和第%(b)d个要素代码相同") % {"a": seen[code], "b": number})
+            )
             continue
         seen[code] = number
         try:
@@ -120,8 +125,11 @@ def _check_community(community: Region, grids: dict[str, object], new_codes: set
         for code, geometry in zip(codes, geometries):
             outside = area_m2(geometry.difference(outline))
             if code in new_codes and outside > overlap_tolerance:
-                problems.append(_problem([code], _("有 %(a).0f 平方米位于所属社区 %(c)s 之外")
-                                         % {"a": outside, "c": community.name}))
+                problems.append(
+                    _problem(
+                        [code], _("有 %(a).0f 平方米位于所属社区 %(c)s 之外") % {"a": outside, "c": community.name}
+                    )
+                )
 
     tree = shapely.STRtree(geometries)
     left, right = tree.query(geometries, predicate="intersects")
@@ -146,8 +154,13 @@ def _check_community(community: Region, grids: dict[str, object], new_codes: set
     gap_area = area_m2(gap)
     if gap_area > gap_tolerance:
         bordering = [c for c, g in zip(codes, geometries) if g.distance(gap) < 1e-9]
-        problems.append(_problem(bordering or codes, _("社区 %(c)s 内有 %(a).0f 平方米未被网格覆盖（容差 %(t).0f）")
-                                 % {"c": community.name, "a": gap_area, "t": gap_tolerance}))
+        problems.append(
+            _problem(
+                bordering or codes,
+                _("社区 %(c)s 内有 %(a).0f 平方米未被网格覆盖（容差 %(t).0f）")
+                % {"c": community.name, "a": gap_area, "t": gap_tolerance},
+            )
+        )
     return problems
 
 
@@ -159,8 +172,10 @@ def import_grids(*, document: dict, actor=None, crs: str = "wgs84", source: str 
     by_community: dict[str, list[GridFeature]] = defaultdict(list)
     for feature in features:
         community = communities.get(feature.community_code)
-        if community is None or community.level != Level.COMMUNITY or (
-            actor is not None and not in_scope(actor, community.key)
+        if (
+            community is None
+            or community.level != Level.COMMUNITY
+            or (actor is not None and not in_scope(actor, community.key))
         ):
             problems.append(_problem([feature.code], _("社区 %(c)s 不存在") % {"c": feature.community_code}))
             continue
@@ -168,14 +183,17 @@ def import_grids(*, document: dict, actor=None, crs: str = "wgs84", source: str 
 
     for community_code, items in by_community.items():
         community = communities[community_code]
-        grids = {code: to_shape(geom) for code, geom in
-                 Region.objects.filter(parent=community, level=Level.GRID).values_list("code", "geometry")}
+        grids = {
+            code: to_shape(geom)
+            for code, geom in Region.objects.filter(parent=community, level=Level.GRID).values_list("code", "geometry")
+        }
         for feature in items:
             grids[feature.code] = feature.geometry
         problems.extend(_check_community(community, grids, {f.code for f in items}))
     if problems:
-        raise DomainError(_("网格数据有%(n)d处问题，未导入任何网格") % {"n": len(problems)},
-                          code="grids_invalid", details=problems)
+        raise DomainError(
+            _("网格数据有%(n)d处问题，未导入任何网格") % {"n": len(problems)}, code="grids_invalid", details=problems
+        )
 
     report = GridImportReport()
     existing = {r.code: r for r in Region.objects.filter(code__in=[f.code for f in features])}
@@ -183,24 +201,49 @@ def import_grids(*, document: dict, actor=None, crs: str = "wgs84", source: str 
     for feature in features:
         geojson = shapely.geometry.mapping(feature.geometry)
         geojson = json.loads(json.dumps(geojson))  # tuples → lists, as stored
-        values = {"name": feature.name, "geometry": geojson, "bbox": bbox(feature.geometry),
-                  "area_m2": round(area_m2(feature.geometry), 1)}
+        values = {
+            "name": feature.name,
+            "geometry": geojson,
+            "bbox": bbox(feature.geometry),
+            "area_m2": round(area_m2(feature.geometry), 1),
+        }
         region = existing.get(feature.code)
         if region is None:
-            region = Region.objects.create(code=feature.code, key=feature.code, level=Level.GRID,
-                                           parent=communities[feature.community_code], **values)
+            region = Region.objects.create(
+                code=feature.code,
+                key=feature.code,
+                level=Level.GRID,
+                parent=communities[feature.community_code],
+                **values,
+            )
             report.created.append(feature.code)
-            events.append(audit.build(actor=actor, verb="grid.import", target=region, scope_key=region.key,
-                                      after={"name": region.name, "area_m2": region.area_m2}, note=source))
+            events.append(
+                audit.build(
+                    actor=actor,
+                    verb="grid.import",
+                    target=region,
+                    scope_key=region.key,
+                    after={"name": region.name, "area_m2": region.area_m2},
+                    note=source,
+                )
+            )
         elif region.name != values["name"] or region.geometry != geojson:
             before = {"name": region.name, "area_m2": region.area_m2, "geometry": region.geometry}
             for attr, value in values.items():
                 setattr(region, attr, value)
             region.save()
             report.updated.append(feature.code)
-            events.append(audit.build(actor=actor, verb="grid.import", target=region, scope_key=region.key,
-                                      before=before, after={"name": region.name, "area_m2": region.area_m2,
-                                                            "geometry": geojson}, note=source))
+            events.append(
+                audit.build(
+                    actor=actor,
+                    verb="grid.import",
+                    target=region,
+                    scope_key=region.key,
+                    before=before,
+                    after={"name": region.name, "area_m2": region.area_m2, "geometry": geojson},
+                    note=source,
+                )
+            )
         else:
             report.unchanged.append(feature.code)
     if report.created or report.updated:

@@ -60,8 +60,12 @@ class GridIndex:
         ix, iy = ix.ravel(), iy.ravel()
         # Pad each bucket a little so a point on a bucket edge never misses a candidate to rounding.
         pad = cell * 1e-6
-        boxes = shapely.box(self.x0 + ix * cell - pad, self.y0 + iy * cell - pad,
-                            self.x0 + (ix + 1) * cell + pad, self.y0 + (iy + 1) * cell + pad)
+        boxes = shapely.box(
+            self.x0 + ix * cell - pad,
+            self.y0 + iy * cell - pad,
+            self.x0 + (ix + 1) * cell + pad,
+            self.y0 + (iy + 1) * cell + pad,
+        )
         bucket, grid = self.tree.query(boxes)
         flat = iy[bucket] * self.nx + ix[bucket]
         order = np.lexsort((grid, flat))
@@ -81,7 +85,7 @@ class GridIndex:
         if i < 0 or j < 0:
             return None
         k = j * self.nx + i
-        candidates = self.bucket_items[self.bucket_starts[k]:self.bucket_starts[k + 1]]
+        candidates = self.bucket_items[self.bucket_starts[k] : self.bucket_starts[k + 1]]
         if len(candidates) == 0:
             return None
         hits = candidates[shapely.intersects_xy(self.geometries[candidates], lng, lat)]

@@ -48,9 +48,16 @@ def grids_under(*, user, region: Region) -> QuerySet:
 def grid_feature_collection(*, user, region: Region) -> dict:
     """The grids under a region as GeoJSON, for its map."""
     features = []
-    for code, name, geometry, area in grids_under(user=user, region=region).values_list("code", "name", "geometry", "area_m2"):
-        features.append({"type": "Feature", "geometry": geometry,
-                         "properties": {"code": code, "name": name, "area_m2": area, "current": code == region.code}})
+    for code, name, geometry, area in grids_under(user=user, region=region).values_list(
+        "code", "name", "geometry", "area_m2"
+    ):
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {"code": code, "name": name, "area_m2": area, "current": code == region.code},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -68,8 +75,11 @@ def compound_get(*, user, pk: int) -> Compound:
 
 
 def building_list(*, user, compound: Compound) -> QuerySet:
-    return (restrict(Building.objects.all(), user).filter(compound=compound)
-            .annotate(household_count=Count("households", distinct=True)))
+    return (
+        restrict(Building.objects.all(), user)
+        .filter(compound=compound)
+        .annotate(household_count=Count("households", distinct=True))
+    )
 
 
 def building_get(*, user, pk: int) -> Building:
@@ -77,8 +87,7 @@ def building_get(*, user, pk: int) -> Building:
 
 
 def household_list(*, user, building: Building) -> QuerySet:
-    return (restrict(Household.objects.all(), user).filter(building=building)
-            .annotate(resident_count=Count("residents")))
+    return restrict(Household.objects.all(), user).filter(building=building).annotate(resident_count=Count("residents"))
 
 
 def locate(*, lng: float, lat: float, crs: str = "wgs84"):

@@ -33,7 +33,9 @@ class Resident(TimeStamped):
     phone_masked = models.CharField(_("手机号"), max_length=11, blank=True)
     household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.PROTECT, related_name="residents")
     region_key = models.CharField(max_length=17, db_index=True)
-    kind = models.CharField(_("人口类别"), max_length=12, choices=ResidenceKind.choices, default=ResidenceKind.REGISTERED)
+    kind = models.CharField(
+        _("人口类别"), max_length=12, choices=ResidenceKind.choices, default=ResidenceKind.REGISTERED
+    )
     moved_in = models.DateField(_("入住日期"), null=True, blank=True)
 
     class Meta:

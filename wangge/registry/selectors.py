@@ -12,9 +12,11 @@ def residents_of_households(*, user, households) -> dict[int, list[Resident]]:
     if not user.can(VIEW_PEOPLE):
         raise Forbidden("您的角色不能查看居民信息")
     grouped = defaultdict(list)
-    rows = (restrict(Resident.objects.all(), user)
-            .filter(household__in=[h.pk for h in households])
-            .only("id", "name", "id_masked", "phone_masked", "gender", "birth_date", "kind", "household_id"))
+    rows = (
+        restrict(Resident.objects.all(), user)
+        .filter(household__in=[h.pk for h in households])
+        .only("id", "name", "id_masked", "phone_masked", "gender", "birth_date", "kind", "household_id")
+    )
     for resident in rows:
         grouped[resident.household_id].append(resident)
     return grouped

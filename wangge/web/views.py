@@ -49,7 +49,9 @@ def region_detail(request, code):
         "level_label": Level(region.level).label,
     }
     if region.level in (Level.GRID, Level.MICROGRID):
-        context["compounds"] = region_selectors.compound_list(user=user, grid=region if region.is_grid else region.parent)
+        context["compounds"] = region_selectors.compound_list(
+            user=user, grid=region if region.is_grid else region.parent
+        )
     return render(request, "web/region.html", context)
 
 
@@ -57,11 +59,15 @@ def region_detail(request, code):
 def compound_detail(request, pk):
     user = request.user
     compound = region_selectors.compound_get(user=user, pk=pk)
-    return render(request, "web/compound.html", {
-        "compound": compound,
-        "ancestors": region_selectors.region_ancestors(user=user, region=compound.grid) + [(compound.grid, True)],
-        "buildings": region_selectors.building_list(user=user, compound=compound),
-    })
+    return render(
+        request,
+        "web/compound.html",
+        {
+            "compound": compound,
+            "ancestors": region_selectors.region_ancestors(user=user, region=compound.grid) + [(compound.grid, True)],
+            "buildings": region_selectors.building_list(user=user, compound=compound),
+        },
+    )
 
 
 @login_required
@@ -72,13 +78,17 @@ def building_detail(request, pk):
     people = residents_of_households(user=user, households=households) if user.can(VIEW_PEOPLE) else None
     for household in households:
         household.people = people.get(household.pk, []) if people is not None else []
-    return render(request, "web/building.html", {
-        "building": building,
-        "ancestors": region_selectors.region_ancestors(user=user, region=building.compound.grid)
-        + [(building.compound.grid, True)],
-        "households": households,
-        "people": people,
-    })
+    return render(
+        request,
+        "web/building.html",
+        {
+            "building": building,
+            "ancestors": region_selectors.region_ancestors(user=user, region=building.compound.grid)
+            + [(building.compound.grid, True)],
+            "households": households,
+            "people": people,
+        },
+    )
 
 
 @login_required
@@ -93,8 +103,11 @@ def user_list(request):
     role = request.GET.get("role", "")
     users = account_selectors.user_list(user=request.user, q=q, role=role)
     page = Paginator(users, 50).get_page(request.GET.get("page"))
-    return render(request, "web/users.html", {"page": page, "q": q, "role": role,
-                                              "roles": UserCreateForm.base_fields["role"].choices})
+    return render(
+        request,
+        "web/users.html",
+        {"page": page, "q": q, "role": role, "roles": UserCreateForm.base_fields["role"].choices},
+    )
 
 
 def _apply_domain_error(form, error: DomainError) -> None:
@@ -114,9 +127,15 @@ def user_create(request):
         data = form.cleaned_data
         try:
             user = account_services.user_create(
-                actor=request.user, username=data["username"], password=data["password"], role=data["role"],
-                display_name=data["display_name"], phone=data["phone"],
-                region_code=data["region_code"] or None, department_code=data["department_code"] or None)
+                actor=request.user,
+                username=data["username"],
+                password=data["password"],
+                role=data["role"],
+                display_name=data["display_name"],
+                phone=data["phone"],
+                region_code=data["region_code"] or None,
+                department_code=data["department_code"] or None,
+            )
         except DomainError as error:
             _apply_domain_error(form, error)
         else:
@@ -128,18 +147,28 @@ def user_create(request):
 @login_required
 def user_edit(request, username):
     target = account_selectors.user_get(user=request.user, username=username)
-    initial = {"display_name": target.display_name, "phone": target.phone, "role": target.role,
-               "region_code": target.scope_region.code if target.scope_region_id else "",
-               "department_code": target.scope_department.code if target.scope_department_id else "",
-               "is_active": target.is_active}
+    initial = {
+        "display_name": target.display_name,
+        "phone": target.phone,
+        "role": target.role,
+        "region_code": target.scope_region.code if target.scope_region_id else "",
+        "department_code": target.scope_department.code if target.scope_department_id else "",
+        "is_active": target.is_active,
+    }
     form = UserEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             account_services.user_update(
-                actor=request.user, user=target, role=data["role"], display_name=data["display_name"],
-                phone=data["phone"], region_code=data["region_code"] or None,
-                department_code=data["department_code"] or None, is_active=data["is_active"])
+                actor=request.user,
+                user=target,
+                role=data["role"],
+                display_name=data["display_name"],
+                phone=data["phone"],
+                region_code=data["region_code"] or None,
+                department_code=data["department_code"] or None,
+                is_active=data["is_active"],
+            )
         except DomainError as error:
             _apply_domain_error(form, error)
         else:
@@ -160,7 +189,9 @@ def audit_list(request):
 
 
 def not_found(request, exception=None):
-    return render(request, "web/error.html", {"error": {"message": _("未找到该页面，或不在您的管辖范围内")}}, status=404)
+    return render(
+        request, "web/error.html", {"error": {"message": _("未找到该页面，或不在您的管辖范围内")}}, status=404
+    )
 
 
 def forbidden(request, exception=None):
@@ -168,5 +199,8 @@ def forbidden(request, exception=None):
 
 
 def server_error(request):
-    return HttpResponse(_("服务器内部错误，请稍后重试；如持续出现请联系管理员并提供请求编号。"), status=500,
-                        content_type="text/plain; charset=utf-8")
+    return HttpResponse(
+        _("服务器内部错误，请稍后重试；如持续出现请联系管理员并提供请求编号。"),
+        status=500,
+        content_type="text/plain; charset=utf-8",
+    )

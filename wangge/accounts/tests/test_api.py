@@ -31,12 +31,24 @@ def test_user_endpoints_by_caller(client_for, users):
 
 def test_creating_a_user_through_the_api(client_for):
     client = client_for("admin_a")
-    created = post(client, "/api/v1/users", {"username": "gw9", "password": PASSWORD, "role": "grid_worker",
-                                             "region_code": "510502001001003", "phone": "13900001111"})
+    created = post(
+        client,
+        "/api/v1/users",
+        {
+            "username": "gw9",
+            "password": PASSWORD,
+            "role": "grid_worker",
+            "region_code": "510502001001003",
+            "phone": "13900001111",
+        },
+    )
     assert created.status_code == 201
     assert created.json()["phone_masked"] == "139****1111"
-    refused = post(client, "/api/v1/users", {"username": "gw10", "password": PASSWORD, "role": "grid_worker",
-                                             "region_code": "510502002001001"})
+    refused = post(
+        client,
+        "/api/v1/users",
+        {"username": "gw10", "password": PASSWORD, "role": "grid_worker", "region_code": "510502002001001"},
+    )
     assert refused.status_code == 404 and refused.json()["field"] == "region"
     invalid = post(client, "/api/v1/users", {"username": "gw11", "role": "grid_worker"})
     assert invalid.status_code == 422 and invalid.json()["field"] == "password"
@@ -45,8 +57,11 @@ def test_creating_a_user_through_the_api(client_for):
 def test_session_writes_need_the_csrf_token(users):
     client = Client(enforce_csrf_checks=True)
     client.force_login(users["admin"])
-    response = post(client, "/api/v1/users", {"username": "z", "password": PASSWORD, "role": "resident",
-                                              "region_code": "510502001001001"})
+    response = post(
+        client,
+        "/api/v1/users",
+        {"username": "z", "password": PASSWORD, "role": "resident", "region_code": "510502001001001"},
+    )
     assert response.status_code in (401, 403)
 
 
@@ -54,8 +69,9 @@ def test_patching_a_user(client_for):
     client = client_for("admin")
     response = client.patch("/api/v1/users/dispatcher_a", {"is_active": False}, content_type="application/json")
     assert response.status_code == 200 and response.json()["is_active"] is False
-    out = client_for("admin_a").patch("/api/v1/users/dispatcher_b", {"is_active": False},
-                                      content_type="application/json")
+    out = client_for("admin_a").patch(
+        "/api/v1/users/dispatcher_b", {"is_active": False}, content_type="application/json"
+    )
     assert out.status_code == 404
 
 
@@ -77,7 +93,11 @@ def test_audit_endpoint_filters_and_stays_in_scope(client_for, users):
 
 def test_a_request_id_from_the_proxy_is_kept_in_the_audit(client_for):
     client = client_for("admin")
-    response = client.patch("/api/v1/users/dispatcher_a", {"display_name": "甲"}, content_type="application/json",
-                            HTTP_X_REQUEST_ID="req-123456789")
+    response = client.patch(
+        "/api/v1/users/dispatcher_a",
+        {"display_name": "甲"},
+        content_type="application/json",
+        HTTP_X_REQUEST_ID="req-123456789",
+    )
     assert response["X-Request-ID"] == "req-123456789"
     assert AuditEvent.objects.get(verb="user.update").request_id == "req-123456789"

@@ -9,8 +9,15 @@ from wangge.core.models import AuditEvent
 
 
 def test_an_administrator_creates_a_user_inside_their_scope_and_it_is_audited(users, tree):
-    user = services.user_create(actor=users["admin_a"], username="gw2", password=PASSWORD, role=Role.GRID_WORKER,
-                                display_name="网格员二", phone="13800138000", region_code="510502001001002")
+    user = services.user_create(
+        actor=users["admin_a"],
+        username="gw2",
+        password=PASSWORD,
+        role=Role.GRID_WORKER,
+        display_name="网格员二",
+        phone="13800138000",
+        region_code="510502001001002",
+    )
     assert user.scope_region.code == "510502001001002" and user.check_password(PASSWORD)
     event = AuditEvent.objects.get(verb="user.create", target_id=str(user.pk))
     assert event.actor == users["admin_a"] and event.scope_key == "510502001001002"
@@ -19,28 +26,41 @@ def test_an_administrator_creates_a_user_inside_their_scope_and_it_is_audited(us
 
 def test_a_scope_outside_the_administrators_own_is_refused_as_not_found(users):
     with pytest.raises(NotFound) as caught:
-        services.user_create(actor=users["admin_a"], username="x", password=PASSWORD, role=Role.GRID_WORKER,
-                             region_code="510502002001001")
+        services.user_create(
+            actor=users["admin_a"],
+            username="x",
+            password=PASSWORD,
+            role=Role.GRID_WORKER,
+            region_code="510502002001001",
+        )
     assert caught.value.field == "region"
     assert not User.objects.filter(username="x").exists()
 
 
 def test_only_administrators_manage_users(users):
     with pytest.raises(Forbidden):
-        services.user_create(actor=users["dispatcher_a"], username="x", password=PASSWORD, role=Role.RESIDENT,
-                             region_code="510502001001001")
+        services.user_create(
+            actor=users["dispatcher_a"],
+            username="x",
+            password=PASSWORD,
+            role=Role.RESIDENT,
+            region_code="510502001001001",
+        )
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"username": "admin"}, "username"),
-    ({"username": " "}, "username"),
-    ({"role": "emperor"}, "role"),
-    ({"phone": "12345"}, "phone"),
-    ({"password": "123"}, "password"),
-    ({"region_code": None}, "region"),
-    ({"region_code": "510502001001999"}, "region"),
-    ({"role": Role.DEPARTMENT_HANDLER, "region_code": None}, "department"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"username": "admin"}, "username"),
+        ({"username": " "}, "username"),
+        ({"role": "emperor"}, "role"),
+        ({"phone": "12345"}, "phone"),
+        ({"password": "123"}, "password"),
+        ({"region_code": None}, "region"),
+        ({"region_code": "510502001001999"}, "region"),
+        ({"role": Role.DEPARTMENT_HANDLER, "region_code": None}, "department"),
+    ],
+)
 def test_bad_input_names_the_field_and_writes_nothing(users, changes, field):
     values = {"username": "newbie", "password": PASSWORD, "role": Role.GRID_WORKER, "region_code": "510502001001001"}
     values.update(changes)
@@ -53,8 +73,13 @@ def test_bad_input_names_the_field_and_writes_nothing(users, changes, field):
 
 
 def test_department_handlers_are_scoped_to_a_department(users, tree):
-    user = services.user_create(actor=users["admin"], username="h2", password=PASSWORD,
-                                role=Role.DEPARTMENT_HANDLER, department_code="510502-CG")
+    user = services.user_create(
+        actor=users["admin"],
+        username="h2",
+        password=PASSWORD,
+        role=Role.DEPARTMENT_HANDLER,
+        department_code="510502-CG",
+    )
     assert user.scope_department == tree["department"] and user.scope_region is None
     assert user.scope_key == "510502"
 

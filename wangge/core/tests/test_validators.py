@@ -52,7 +52,7 @@ def test_every_id_with_the_right_check_character_passes(number):
 @given(id_numbers(), st.integers(min_value=0, max_value=16), digits)
 def test_changing_one_digit_is_caught(number, position, digit):
     assume(number[position] != digit)
-    changed = number[:position] + digit + number[position + 1:]
+    changed = number[:position] + digit + number[position + 1 :]
     if check_id_number(changed) is None:
         # Only possible when the birth date changed validly AND the check happens to match: impossible
         # for MOD 11-2, which detects every single-digit substitution.
@@ -87,7 +87,7 @@ def test_every_credit_code_with_the_right_check_passes(code):
 def test_changing_one_credit_character_is_caught(code, position, char):
     assume(code[position] != char)
     assume(not (2 <= position < 8) or char.isdigit())
-    changed = code[:position] + char + code[position + 1:]
+    changed = code[:position] + char + code[position + 1 :]
     assert check_credit_code(changed) is not None
 
 
@@ -125,7 +125,7 @@ def test_region_key_is_a_prefix_of_the_code(code):
     assume(code[:2] != "00")
     assert check_region_code(code) is None
     assert code.startswith(region_key(code))
-    assert code[len(region_key(code)):].strip("0") == ""
+    assert code[len(region_key(code)) :].strip("0") == ""
 
 
 def test_region_code_errors_are_explained():

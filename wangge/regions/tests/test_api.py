@@ -34,8 +34,14 @@ def test_anonymous_callers_get_401_everywhere(tree):
         response = client.get(in_a)
         assert response.status_code == 401, in_a
         assert response.json()["code"] == "unauthenticated"
-    for url in ("/api/v1/me", "/api/v1/locate?lng=105.4&lat=28.9", "/api/v1/users", "/api/v1/audit",
-                "/api/v1/regions", "/api/v1/compounds"):
+    for url in (
+        "/api/v1/me",
+        "/api/v1/locate?lng=105.4&lat=28.9",
+        "/api/v1/users",
+        "/api/v1/audit",
+        "/api/v1/regions",
+        "/api/v1/compounds",
+    ):
         assert client.get(url).status_code == 401, url
 
 
@@ -45,9 +51,12 @@ def test_out_of_scope_looks_exactly_like_missing(client_for, tree):
         assert client.get(in_a).status_code == 200, in_a
         out = client.get(in_b)
         assert out.status_code == 404, in_b
-        missing = client.get(in_b.replace(B_COMMUNITY, "510502002099").replace(B_GRID, "510502002099001")
-                             .replace(f"/{tree['compounds'][B_GRID].pk}", "/999999")
-                             .replace(f"/{Building.objects.get(compound=tree['compounds'][B_GRID]).pk}", "/999999"))
+        missing = client.get(
+            in_b.replace(B_COMMUNITY, "510502002099")
+            .replace(B_GRID, "510502002099001")
+            .replace(f"/{tree['compounds'][B_GRID].pk}", "/999999")
+            .replace(f"/{Building.objects.get(compound=tree['compounds'][B_GRID]).pk}", "/999999")
+        )
         assert missing.status_code == 404
         assert out.json() == missing.json()
 
@@ -96,8 +105,14 @@ def test_locate_answers_inside_scope_only(client_for, tree):
     inside = client_for("dispatcher_a").get("/api/v1/locate?lng=105.405&lat=28.915").json()
     assert inside["found"] and inside["grid_code"] == A_GRID and inside["community_code"] == A_COMMUNITY
     other = client_for("dispatcher_a").get("/api/v1/locate?lng=105.505&lat=28.915").json()
-    assert other == {"found": False, "grid_code": None, "grid_name": None, "community_code": None,
-                     "crs": "wgs84", "wgs84": [105.505, 28.915]}
+    assert other == {
+        "found": False,
+        "grid_code": None,
+        "grid_name": None,
+        "community_code": None,
+        "crs": "wgs84",
+        "wgs84": [105.505, 28.915],
+    }
     assert client_for("dispatcher_b").get("/api/v1/locate?lng=105.505&lat=28.915").json()["found"]
 
 

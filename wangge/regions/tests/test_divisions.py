@@ -18,7 +18,9 @@ GOOD = HEADER + (
     "510502001001,上平社区居民委员会,5,510502001000,\n"
 )
 CITY_FILES = {"5105.csv": 1622, "5106.csv": 1280, "5111.csv": 1515, "5114.csv": 934}
-needs_shared = pytest.mark.skipif(not (SHARED_DATA / "divisions").is_dir(), reason="shared/data is not beside the project")
+needs_shared = pytest.mark.skipif(
+    not (SHARED_DATA / "divisions").is_dir(), reason="shared/data is not beside the project"
+)
 
 
 def test_a_small_file_builds_the_tree_with_keys_and_the_province(db):
@@ -53,12 +55,12 @@ def test_a_renamed_community_is_updated_and_audited(db):
 
 def test_bad_rows_refuse_the_whole_file_and_name_every_line(db):
     text = GOOD + (
-        "51050200100,短代码社区,5,510502001000,\n"      # line 6: 11 digits
-        "5105020010AB,字母社区,5,510502001000,\n"       # line 7: non-numeric
-        "510502009001,孤儿社区,5,510502009000,\n"       # line 8: parent unknown
-        "510502001001,重复社区,5,510502001000,\n"       # line 9: duplicate of line 5
-        "510502001002,,5,510502001000,\n"              # line 10: no name
-        "510502001003,层级错,4,510502001000,\n"          # line 11: level does not match the code
+        "51050200100,短代码社区,5,510502001000,\n"  # line 6: 11 digits
+        "5105020010AB,字母社区,5,510502001000,\n"  # line 7: non-numeric
+        "510502009001,孤儿社区,5,510502009000,\n"  # line 8: parent unknown
+        "510502001001,重复社区,5,510502001000,\n"  # line 9: duplicate of line 5
+        "510502001002,,5,510502001000,\n"  # line 10: no name
+        "510502001003,层级错,4,510502001000,\n"  # line 11: level does not match the code
     )
     with pytest.raises(DomainError) as caught:
         import_divisions(text=text)

@@ -29,14 +29,22 @@ def collection(*features):
 def empty_community(tree):
     """A community with an official outline (0.02° square) and no grids yet."""
     street = tree["street_a"]
-    return Region.objects.create(code="510502001009", key="510502001009", name="新社区", level=Level.COMMUNITY,
-                                 parent=street, geometry=json.loads(json.dumps(square(105.60, 28.90, 0.02))))
+    return Region.objects.create(
+        code="510502001009",
+        key="510502001009",
+        name="新社区",
+        level=Level.COMMUNITY,
+        parent=street,
+        geometry=json.loads(json.dumps(square(105.60, 28.90, 0.02))),
+    )
 
 
 def four_grids(community, x0=105.60, y0=28.90):
     cells = [(x0, y0 + 0.01), (x0 + 0.01, y0 + 0.01), (x0, y0), (x0 + 0.01, y0)]
-    return [feature(f"{community.code}{n:03d}", community.code, square(x, y), f"第{n}网格")
-            for n, (x, y) in enumerate(cells, start=1)]
+    return [
+        feature(f"{community.code}{n:03d}", community.code, square(x, y), f"第{n}网格")
+        for n, (x, y) in enumerate(cells, start=1)
+    ]
 
 
 def problems_of(error):
@@ -77,8 +85,10 @@ def test_overlapping_grids_are_named_in_pairs(empty_community):
     features[1]["geometry"] = shapely.geometry.mapping(shapely.box(105.605, 28.91, 105.62, 28.92))
     with pytest.raises(DomainError) as caught:
         import_grids(document=collection(*features))
-    assert any(codes == ("510502001009001", "510502001009002") and "重叠" in reason
-               for codes, reason in problems_of(caught.value).items())
+    assert any(
+        codes == ("510502001009001", "510502001009002") and "重叠" in reason
+        for codes, reason in problems_of(caught.value).items()
+    )
 
 
 def test_a_gap_larger_than_the_tolerance_is_refused(empty_community):
@@ -102,11 +112,25 @@ def test_a_gap_within_the_tolerance_is_accepted(empty_community):
 
 
 def test_without_an_outline_holes_between_grids_are_gaps(tree):
-    community = Region.objects.create(code="510502001010", key="510502001010", name="无边界社区",
-                                      level=Level.COMMUNITY, parent=tree["street_a"])
-    ring = [feature(f"{community.code}{n:03d}", community.code, square(x, y))
-            for n, (x, y) in enumerate([(105.7, 28.92), (105.71, 28.92), (105.72, 28.92), (105.7, 28.91),
-                                        (105.72, 28.91), (105.7, 28.90), (105.71, 28.90), (105.72, 28.90)], 1)]
+    community = Region.objects.create(
+        code="510502001010", key="510502001010", name="无边界社区", level=Level.COMMUNITY, parent=tree["street_a"]
+    )
+    ring = [
+        feature(f"{community.code}{n:03d}", community.code, square(x, y))
+        for n, (x, y) in enumerate(
+            [
+                (105.7, 28.92),
+                (105.71, 28.92),
+                (105.72, 28.92),
+                (105.7, 28.91),
+                (105.72, 28.91),
+                (105.7, 28.90),
+                (105.71, 28.90),
+                (105.72, 28.90),
+            ],
+            1,
+        )
+    ]
     with pytest.raises(DomainError) as caught:
         import_grids(document=collection(*ring))  # the middle cell is missing: a hole
     assert "未被网格覆盖" in " ".join(problems_of(caught.value).values())
@@ -117,13 +141,19 @@ def test_without_an_outline_holes_between_grids_are_gaps(tree):
 def test_feature_level_problems_are_all_reported(tree):
     community = tree["community_a"].code
     document = collection(
-        feature("51050200100100", community, square(105.40, 28.90)),        # 14 digits
-        feature("510502002001005", community, square(105.40, 28.90)),       # wrong community prefix
+        feature("51050200100100", community, square(105.40, 28.90)),  # 14 digits
+        feature("510502002001005", community, square(105.40, 28.90)),  # wrong community prefix
         feature("510502001099001", "510502001099", square(105.40, 28.90)),  # community unknown
-        {"type": "Feature", "properties": {"code": "510502001001006", "community": community},
-         "geometry": {"type": "Point", "coordinates": [105.4, 28.9]}},
-        {"type": "Feature", "properties": {"code": "510502001001007", "community": community},
-         "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}},
+        {
+            "type": "Feature",
+            "properties": {"code": "510502001001006", "community": community},
+            "geometry": {"type": "Point", "coordinates": [105.4, 28.9]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"code": "510502001001007", "community": community},
+            "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},
+        },
     )
     with pytest.raises(DomainError) as caught:
         import_grids(document=document)
@@ -136,8 +166,10 @@ def test_gcj02_files_are_converted_before_checking(empty_community):
     features = four_grids(empty_community)
     for item in features:
         item["geometry"] = shapely.geometry.mapping(
-            shapely.transform(shapely.geometry.shape(item["geometry"]),
-                              lambda xy: [wgs84_to_gcj02(x, y) for x, y in xy]))
+            shapely.transform(
+                shapely.geometry.shape(item["geometry"]), lambda xy: [wgs84_to_gcj02(x, y) for x, y in xy]
+            )
+        )
     import_grids(document=collection(*features), crs="gcj02")
     grid = shapely.geometry.shape(Region.objects.get(code="510502001009001").geometry)
     assert abs(grid.bounds[0] - 105.60) < 1e-6 and abs(grid.bounds[3] - 28.92) < 1e-6

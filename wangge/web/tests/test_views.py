@@ -19,8 +19,10 @@ def pages(tree):
         ("/regions/510502001001/", "/regions/510502002001/"),
         (f"/regions/{A_GRID}/", f"/regions/{B_GRID}/"),
         (f"/compounds/{a_compound.pk}/", f"/compounds/{b_compound.pk}/"),
-        (f"/buildings/{Building.objects.get(compound=a_compound).pk}/",
-         f"/buildings/{Building.objects.get(compound=b_compound).pk}/"),
+        (
+            f"/buildings/{Building.objects.get(compound=a_compound).pk}/",
+            f"/buildings/{Building.objects.get(compound=b_compound).pk}/",
+        ),
     ]
 
 
@@ -62,9 +64,17 @@ def test_region_page_shows_children_staff_and_a_map(client_for, tree):
 def test_building_page_masks_people_and_hides_them_from_residents(client_for, tree):
     building = Building.objects.get(compound=tree["compounds"][A_GRID])
     household = building.households.get()
-    Resident.objects.create(name="张三", id_cipher="x", id_index="i1", id_masked="510502********123X",
-                            gender="M", birth_date="1990-01-01", household=household, region_key=A_GRID,
-                            phone_masked="170****5678")
+    Resident.objects.create(
+        name="张三",
+        id_cipher="x",
+        id_index="i1",
+        id_masked="510502********123X",
+        gender="M",
+        birth_date="1990-01-01",
+        household=household,
+        region_key=A_GRID,
+        phone_masked="170****5678",
+    )
     staff = client_for("gridworker_a").get(f"/buildings/{building.pk}/").content.decode()
     assert "张三" in staff and "510502********123X" in staff and "170****5678" in staff
     resident = client_for("resident_a").get(f"/buildings/{building.pk}/").content.decode()
@@ -80,8 +90,14 @@ def test_management_pages_are_for_administrators(client_for):
 
 def test_creating_a_user_on_the_page(client_for):
     client = client_for("admin_a")
-    form = {"username": "gw7", "display_name": "七号", "role": "grid_worker", "region_code": "510502001001002",
-            "password": PASSWORD, "phone": ""}
+    form = {
+        "username": "gw7",
+        "display_name": "七号",
+        "role": "grid_worker",
+        "region_code": "510502001001002",
+        "password": PASSWORD,
+        "phone": "",
+    }
     response = client.post("/manage/users/new/", form, follow=True)
     assert "已创建用户 gw7" in response.content.decode()
     assert User.objects.get(username="gw7").scope_region.code == "510502001001002"
@@ -98,15 +114,20 @@ def test_a_bad_user_form_keeps_the_input_and_names_the_field(client_for):
 
 def test_editing_a_user_on_the_page(client_for):
     client = client_for("admin")
-    response = client.post("/manage/users/dispatcher_b/", {"display_name": "乙派单", "role": "street_dispatcher",
-                                                           "region_code": "510502002000", "is_active": ""}, follow=True)
+    response = client.post(
+        "/manage/users/dispatcher_b/",
+        {"display_name": "乙派单", "role": "street_dispatcher", "region_code": "510502002000", "is_active": ""},
+        follow=True,
+    )
     assert "已保存" in response.content.decode()
     assert User.objects.get(username="dispatcher_b").is_active is False
 
 
 def test_audit_page_filters_by_object_and_actor(client_for, users):
-    client_for("admin").post("/manage/users/dispatcher_b/", {"display_name": "改", "role": "street_dispatcher",
-                                                             "region_code": "510502002000", "is_active": "on"})
+    client_for("admin").post(
+        "/manage/users/dispatcher_b/",
+        {"display_name": "改", "role": "street_dispatcher", "region_code": "510502002000", "is_active": "on"},
+    )
     html = client_for("admin").get("/manage/audit/?actor=admin&verb=user.update").content.decode()
     assert "user.update" in html and "user.create" not in html
     pk = users["dispatcher_b"].pk

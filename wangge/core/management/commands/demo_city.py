@@ -21,8 +21,12 @@ class Command(BaseCommand):
             started = time.monotonic()
             with command_context("demo_city"):
                 counts = CityBuilder(seed=seed, scale=scale, progress=lambda m: self.stdout.write("  " + m)).build()
-            self.stdout.write(self.style.SUCCESS(
-                f"演示城市已生成（{time.monotonic() - started:.1f} 秒）：" + "，".join(f"{k} {v}" for k, v in counts.items())))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"演示城市已生成（{time.monotonic() - started:.1f} 秒）："
+                    + "，".join(f"{k} {v}" for k, v in counts.items())
+                )
+            )
         self.stdout.write("\n演示账号（密码均为 %s）：" % DEMO_PASSWORD)
         for account in demo_accounts():
             self.stdout.write(f"  {account['username']:<13} {account['role'].label:<10} {account['display_name']}")

@@ -17,5 +17,8 @@ class Command(BaseCommand):
             raise CommandError(f"文件不存在：{file}")
         with command_context("import_divisions"):
             report = import_divisions(text=decode_upload(file.read_bytes()), source=file.name)
-        self.stdout.write(self.style.SUCCESS(
-            f"已导入 {file.name}：新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已导入 {file.name}：新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}"
+            )
+        )
