@@ -9,6 +9,7 @@ from wangge.core.api import router as audit_router
 from wangge.core.api_base import API_AUTH
 from wangge.core.errors import DomainError
 from wangge.regions.api import router as regions_router
+from wangge.regions.imports_api import router as imports_router
 
 api = NinjaAPI(
     title="Wangge API",
@@ -21,6 +22,7 @@ api = NinjaAPI(
 api.add_router("", accounts_router)
 api.add_router("", regions_router)
 api.add_router("", audit_router)
+api.add_router("", imports_router)
 
 
 @api.exception_handler(DomainError)
@@ -39,7 +41,10 @@ def on_auth_error(request, exc):
 def on_validation_error(request, exc: NinjaValidationError):
     details = []
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", []) if part not in ("body", "payload", "query", "path")]
+        location = [str(part) for part in error.get("loc", [])]
+        if location and location[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+            location = location[1:]  # where the value came from, not which field it is
+        location = [part for part in location if part != "payload"]
         details.append({"field": ".".join(location) or None, "message": error.get("msg", "")})
     first = details[0] if details else {"field": None, "message": "请求参数无效"}
     return api.create_response(

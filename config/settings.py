@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves the OpenAPI docs page from local static files (works offline)
     "wangge.core",
     "wangge.accounts",
     "wangge.regions",
