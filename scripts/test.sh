@@ -3,5 +3,5 @@
 # Extra arguments go to pytest, e.g. scripts/test.sh -k locate
 set -euo pipefail
 source "$(dirname "$0")/_env.sh" requirements-dev.txt
-echo "==> database: ${DATABASE_URL:-SQLite (default)}"
+echo "==> database: $(echo "${DATABASE_URL:-SQLite (default)}" | sed -E "s#//[^@/]*@#//#")"
 exec python -m pytest "$@"
