@@ -96,3 +96,19 @@ def test_a_second_run_leaves_the_city_alone(demo):
     before = Region.objects.count(), Resident.objects.count()
     call_command("demo_city", "--seed", "2", stdout=open("/dev/null", "w"))
     assert (Region.objects.count(), Resident.objects.count()) == before
+
+
+def test_a_building_head_sees_the_buildings_of_their_micro_grid_only(demo, client):
+    from wangge.regions.models import Building
+
+    head = User.objects.get(username="buildinghead")
+    client.force_login(head)
+    mine = Building.objects.filter(microgrid=head.scope_region)
+    sibling = Building.objects.filter(microgrid__parent=head.scope_region.parent).exclude(microgrid=head.scope_region)
+    assert mine.exists() and sibling.exists()
+    page = client.get(f"/regions/{head.scope_region.code}/").content.decode()
+    for building in mine:
+        assert f"/buildings/{building.pk}/" in page
+    building_page = client.get(f"/buildings/{mine.first().pk}/").content.decode()
+    assert "已脱敏" in building_page and "********" in building_page
+    assert client.get(f"/buildings/{sibling.first().pk}/").status_code == 404

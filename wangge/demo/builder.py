@@ -327,13 +327,19 @@ class CityBuilder:
                 )
         Compound.objects.bulk_create(compounds, batch_size=1000)
         self.counts["compounds"] = len(compounds)
+        microgrids: dict[int, list[Region]] = {}
+        for micro in Region.objects.filter(level=Level.MICROGRID).order_by("code"):
+            microgrids.setdefault(micro.parent_id, []).append(micro)
         buildings = []
         for compound in compounds:
+            cells = microgrids.get(compound.grid_id, [])
             for n in range(1, rng.randint(*scale.buildings_per_compound) + 1):
+                micro = cells[(n - 1) % len(cells)] if cells else None
                 buildings.append(
                     Building(
                         compound=compound,
-                        region_key=compound.region_key,
+                        microgrid=micro,
+                        region_key=micro.key if micro else compound.region_key,
                         name=f"{n}栋",
                         floors=rng.randint(*scale.floors),
                         units=rng.randint(*scale.units),

@@ -117,7 +117,13 @@ class Compound(TimeStamped):
 
 
 class Building(TimeStamped):
+    """A building in a compound. When it belongs to a micro-grid (led by a 楼栋长/邻里长), its
+    region_key is the micro-grid's, so the micro-grid's staff see it and its households."""
+
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="buildings")
+    microgrid = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("微网格")
+    )
     region_key = models.CharField(max_length=17, db_index=True)
     name = models.CharField(_("楼栋"), max_length=50)
     floors = models.PositiveSmallIntegerField(_("层数"), default=1)

@@ -82,8 +82,16 @@ def building_list(*, user, compound: Compound) -> QuerySet:
     )
 
 
+def buildings_of_microgrid(*, user, microgrid: Region) -> QuerySet:
+    return (
+        restrict(Building.objects.select_related("compound"), user)
+        .filter(microgrid=microgrid)
+        .annotate(household_count=Count("households", distinct=True))
+    )
+
+
 def building_get(*, user, pk: int) -> Building:
-    return get_or_404(restrict(Building.objects.select_related("compound", "compound__grid"), user), pk=pk)
+    return get_or_404(restrict(Building.objects.select_related("compound", "compound__grid", "microgrid"), user), pk=pk)
 
 
 def household_list(*, user, building: Building) -> QuerySet:

@@ -14,6 +14,7 @@ from wangge.accounts import selectors as account_selectors
 from wangge.accounts import services as account_services
 from wangge.accounts.roles import VIEW_PEOPLE
 from wangge.core.errors import DomainError
+from wangge.core.scope import in_scope
 from wangge.core.selectors import audit_list as audit_selector
 from wangge.regions import selectors as region_selectors
 from wangge.regions.models import Level
@@ -48,11 +49,16 @@ def region_detail(request, code):
         "staff": account_selectors.staff_of_region(user=user, region=region),
         "level_label": Level(region.level).label,
     }
-    if region.level in (Level.GRID, Level.MICROGRID):
-        context["compounds"] = region_selectors.compound_list(
-            user=user, grid=region if region.is_grid else region.parent
-        )
+    if region.level == Level.GRID:
+        context["compounds"] = region_selectors.compound_list(user=user, grid=region)
+    elif region.level == Level.MICROGRID:
+        context["buildings"] = region_selectors.buildings_of_microgrid(user=user, microgrid=region)
     return render(request, "web/region.html", context)
+
+
+def _trail(user, region) -> list:
+    """Breadcrumbs down to and including `region`, linked only where the user may go."""
+    return region_selectors.region_ancestors(user=user, region=region) + [(region, in_scope(user, region.key))]
 
 
 @login_required
@@ -64,7 +70,7 @@ def compound_detail(request, pk):
         "web/compound.html",
         {
             "compound": compound,
-            "ancestors": region_selectors.region_ancestors(user=user, region=compound.grid) + [(compound.grid, True)],
+            "ancestors": _trail(user, compound.grid),
             "buildings": region_selectors.building_list(user=user, compound=compound),
         },
     )

@@ -9,10 +9,7 @@ from wangge.regions.models import Level, Region
 
 pytestmark = pytest.mark.django_db
 
-DIVISIONS = (
-    "code,name,level,parent_code\n"
-    "510502001002,新建社区,5,510502001000\n"
-)
+DIVISIONS = "code,name,level,parent_code\n510502001002,新建社区,5,510502001000\n"
 OTHER_STREET = "code,name,level,parent_code\n510502002002,乙二社区,5,510502002000\n"
 
 
@@ -22,8 +19,11 @@ def upload(client, url, name, content, **extra):
 
 def grids_file(community_code, x0):
     features = [
-        {"type": "Feature", "properties": {"code": f"{community_code}{n:03d}", "community": community_code},
-         "geometry": square(x, 28.80)}
+        {
+            "type": "Feature",
+            "properties": {"code": f"{community_code}{n:03d}", "community": community_code},
+            "geometry": square(x, 28.80),
+        }
         for n, x in ((1, x0), (2, x0 + 0.01))
     ]
     return json.dumps({"type": "FeatureCollection", "features": features})
@@ -45,8 +45,9 @@ def test_an_administrator_imports_divisions_inside_their_scope(client_for, tree)
 
 
 def test_grid_upload_checks_tiling_and_scope(client_for, tree):
-    community = Region.objects.create(code="510502001003", key="510502001003", name="丙社区",
-                                      level=Level.COMMUNITY, parent=tree["street_a"])
+    community = Region.objects.create(
+        code="510502001003", key="510502001003", name="丙社区", level=Level.COMMUNITY, parent=tree["street_a"]
+    )
     client = client_for("admin_a")
     ok = upload(client, "/api/v1/imports/grids", "g.geojson", grids_file(community.code, 105.30))
     assert ok.status_code == 200 and ok.json()["created"] == 2

@@ -30,8 +30,15 @@ class Command(BaseCommand):
             if password != getpass.getpass("再输入一次: "):
                 raise CommandError("两次输入的密码不一致")
         with command_context("create_user"):
-            user = user_create(actor=None, username=username, password=password, role=role, display_name=name,
-                               region_code=region, department_code=department)
+            user = user_create(
+                actor=None,
+                username=username,
+                password=password,
+                role=role,
+                display_name=name,
+                region_code=region,
+                department_code=department,
+            )
         self.stdout.write(self.style.SUCCESS(f"已创建用户 {user.username}（{user.get_role_display()}）"))
 
     @staticmethod
