@@ -385,6 +385,7 @@ class CityBuilder:
             self.counts["residents"] += len(residents)
             batch_households.clear()
 
+        reported_tenths = 0
         for index, building in enumerate(buildings, start=1):
             for unit in range(1, building.units + 1):
                 for floor in range(1, building.floors + 1):
@@ -396,10 +397,13 @@ class CityBuilder:
                         )
             if len(batch_households) >= 5000:
                 flush()
-                self.progress(
-                    f"住户 {self.counts['households']}，居民 {self.counts['residents']}"
-                    f"（楼栋 {index}/{len(buildings)}）"
-                )
+                percent = index * 100 // len(buildings)
+                if percent // 10 > reported_tenths:  # one progress line per tenth of the work
+                    reported_tenths = percent // 10
+                    self.progress(
+                        f"{percent}%：住户 {self.counts['households']}，居民 {self.counts['residents']}"
+                        f"（楼栋 {index}/{len(buildings)}）"
+                    )
         if batch_households:
             flush()
         self.progress(f"住户 {self.counts['households']}，居民 {self.counts['residents']}")
