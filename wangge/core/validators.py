@@ -13,13 +13,19 @@ from django.utils.translation import gettext_lazy as _
 # GB 11643-1999: resident identity number, 17 digits + ISO 7064 MOD 11-2 check character.
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 # GB 32100-2015: unified social credit code, 17 characters + check character, modulus 31.
 CREDIT_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
-MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+# ASCII digits only: str.isdigit and \d also accept full-width and superscript digits.
+MOBILE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
+_ASCII_DIGITS = re.compile(r"^[0-9]+$")
+
+
+def is_ascii_digits(value: str) -> bool:
+    return bool(_ASCII_DIGITS.match(value))
 
 
 def id_check_char(first17: str) -> str:
@@ -67,7 +73,7 @@ def check_credit_code(value: str) -> str | None:
     bad = sorted({ch for ch in value if ch not in CREDIT_CHARSET})
     if bad:
         return _("统一社会信用代码含有不允许的字符：%(c)s") % {"c": "".join(bad)}
-    if not value[2:8].isdigit():
+    if not is_ascii_digits(value[2:8]):
         return _("统一社会信用代码第3至8位应为行政区划代码（数字）")
     expected = credit_check_char(value[:17])
     if value[17] != expected:
@@ -87,27 +93,36 @@ REGION_LEVELS = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12}
 
 
 def region_code_level(code: str) -> int | None:
-    """The level (1 province … 5 village-level) an official 12-digit code denotes, or None."""
-    if len(code) != 12 or not code.isdigit():
+    """The level (1 province … 5 village-level) an official 12-digit code denotes, or None when
+    the code's segments do not nest: below a province the city segment is never 00, and a
+    village-level code needs its town. (The county segment may be 00: cities such as 东莞 and
+    中山 have towns directly under the city.)"""
+    if len(code) != 12 or not is_ascii_digits(code) or code[:2] == "00":
         return None
-    for level in (5, 4, 3, 2, 1):
-        key_len = REGION_LEVELS[level]
-        if code[key_len:] == "0" * (12 - key_len) and code[REGION_LEVELS.get(level - 1, 0) : key_len].strip("0"):
-            return level
-    return None
+    level = next(
+        lv
+        for lv in (5, 4, 3, 2, 1)
+        if code[REGION_LEVELS[lv] :].strip("0") == ""
+        and code[REGION_LEVELS.get(lv - 1, 0) : REGION_LEVELS[lv]].strip("0")
+    )
+    if level >= 3 and code[2:4] == "00":
+        return None
+    if level == 5 and code[6:9] == "000":
+        return None
+    return level
 
 
 def check_region_code(value: str) -> str | None:
     value = (value or "").strip()
     if len(value) != 12:
         return _("区划代码应为12位，实际为%(n)d位") % {"n": len(value)}
-    if not value.isdigit():
+    if not is_ascii_digits(value):
         return _("区划代码只能包含数字")
     if value[:2] == "00":
         return _("区划代码的省级部分不能为00")
     level = region_code_level(value)
     if level is None:
-        return _("区划代码的层级结构不正确（上级部分为0而下级部分不为0）")
+        return _("区划代码的层级结构不正确：市级部分为00，或村级代码缺少乡镇部分")
     return None
 
 

@@ -3,6 +3,7 @@ the file is refused as a whole, every bad line listed, or applied in one transac
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -10,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from wangge.core import audit
 from wangge.core.errors import DomainError
-from wangge.core.validators import check_region_code, region_code_level, region_key
+from wangge.core.scope import in_scope
+from wangge.core.validators import REGION_LEVELS, check_region_code, region_code_level, region_key
 
 from .models import Region
 from .provinces import PROVINCES
@@ -49,9 +51,55 @@ def decode_upload(data: bytes) -> str:
     raise DomainError(_("文件编码无法识别：请保存为 UTF-8 或 GB18030 编码的 CSV"), code="bad_encoding")
 
 
+MAX_NAME_LENGTH = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def structural_parent(code: str) -> str | None:
+    """The official code of the node directly above `code`: the nearest higher level whose
+    segment is not empty (a 东莞 town's parent is the city, its county segment being 00)."""
+    level = region_code_level(code)
+    for upper in range(level - 1, 0, -1):
+        candidate = code[: REGION_LEVELS[upper]].ljust(12, "0")
+        if region_code_level(candidate) == upper:
+            return candidate
+    return None
+
+
+def _row_reasons(code: str, name: str, level_text: str, parent_code: str) -> list[str]:
+    reasons = []
+    code_reason = check_region_code(code)
+    if code_reason:
+        reasons.append(f"code: {code_reason}")
+    if not name:
+        reasons.append(_("name: 名称不能为空"))
+    elif len(name) > MAX_NAME_LENGTH or _CONTROL.search(name):
+        reasons.append(_("name: 名称不能超过%(n)d个字符，也不能含控制字符") % {"n": MAX_NAME_LENGTH})
+    if not (level_text.isascii() and level_text.isdigit() and len(level_text) == 1 and 1 <= int(level_text) <= 5):
+        reasons.append(_("level: 层级应为1至5的整数"))
+    elif not code_reason and region_code_level(code) != int(level_text):
+        reasons.append(
+            _("level: 代码 %(code)s 的结构是第%(real)s级，与填写的第%(given)s级不符")
+            % {"code": code, "real": region_code_level(code), "given": level_text}
+        )
+    elif not code_reason:
+        expected = structural_parent(code)
+        if int(level_text) == 1 and parent_code:
+            reasons.append(_("parent_code: 省级区划没有上级代码"))
+        elif int(level_text) > 1 and parent_code != expected:
+            reasons.append(
+                _("parent_code: 应为 %(e)s（%(c)s 的直接上级），实际为“%(p)s”")
+                % {"e": expected, "c": code, "p": parent_code}
+            )
+    return reasons
+
+
 def parse_division_csv(text: str) -> tuple[list[DivisionRow], list[dict]]:
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise DomainError(_("CSV 表头无法读取：%(e)s") % {"e": exc}, code="bad_csv") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise DomainError(
@@ -62,69 +110,51 @@ def parse_division_csv(text: str) -> tuple[list[DivisionRow], list[dict]]:
     reader.fieldnames = header
     rows, errors = [], []
     seen: dict[str, int] = {}
-    for raw in reader:
-        line = reader.line_num
-        code = (raw.get("code") or "").strip()
-        name = (raw.get("name") or "").strip()
-        level_text = (raw.get("level") or "").strip()
-        parent_code = (raw.get("parent_code") or "").strip()
-        reasons = []
-        reason = check_region_code(code)
-        if reason:
-            reasons.append(f"code: {reason}")
-        if not name:
-            reasons.append(_("name: 名称不能为空"))
-        if not level_text.isdigit() or not 1 <= int(level_text) <= 5:
-            reasons.append(_("level: 层级应为1至5的整数"))
-        elif not reason and region_code_level(code) != int(level_text):
-            reasons.append(
-                _("level: 代码 %(code)s 的结构是第%(real)s级，与填写的第%(given)s级不符")
-                % {"code": code, "real": region_code_level(code), "given": level_text}
-            )
-        parent_reason = check_region_code(parent_code) if parent_code else None
-        if parent_reason:
-            reasons.append(f"parent_code: {parent_reason}")
-        if not reason and code in seen:
-            reasons.append(_("code: 与第%(line)d行代码重复") % {"line": seen[code]})
-        if not reason and code not in seen:
-            seen[code] = line
-        if reasons:
-            errors.append({"line": line, "code": code, "reasons": reasons})
-            continue
-        rows.append(DivisionRow(line, code, name, int(level_text), parent_code))
+    try:
+        for raw in reader:
+            line = reader.line_num
+            code = (raw.get("code") or "").strip()
+            name = (raw.get("name") or "").strip()
+            level_text = (raw.get("level") or "").strip()
+            parent_code = (raw.get("parent_code") or "").strip()
+            reasons = _row_reasons(code, name, level_text, parent_code)
+            if code in seen:
+                reasons.append(_("code: 与第%(line)d行代码重复") % {"line": seen[code]})
+            else:
+                seen[code] = line
+            if reasons:
+                errors.append({"line": line, "code": code[:20], "reasons": reasons})
+            else:
+                rows.append(DivisionRow(line, code, name, int(level_text), parent_code))
+    except csv.Error as exc:
+        raise DomainError(
+            _("CSV 第%(n)d行无法读取：%(e)s") % {"n": reader.line_num, "e": exc}, code="bad_csv"
+        ) from None
     if not rows and not errors:
         raise DomainError(_("文件中没有数据行"), code="empty_file")
     return rows, errors
 
 
-def _check_parents(rows: list[DivisionRow], existing: dict[str, Region], errors: list[dict]) -> None:
-    in_file = {row.code: row for row in rows}
+def _check_parents_and_scope(rows: list[DivisionRow], existing: dict[str, Region], errors: list[dict], actor) -> None:
+    """Each parent must exist (in the file, in the system, or be a known province). Rows outside
+    an uploading administrator's scope get only that reason, so uploads cannot probe which codes
+    exist elsewhere."""
+    in_file = {row.code for row in rows}
     for row in rows:
-        if row.level == 1:
+        if actor is not None and not in_scope(actor, region_key(row.code)):
+            errors.append({"line": row.line, "code": row.code, "reasons": [_("code: 不在您的管辖范围内")]})
             continue
-        if not row.parent_code:
-            errors.append({"line": row.line, "code": row.code, "reasons": [_("parent_code: 上级代码不能为空")]})
+        if row.level == 1 or row.parent_code in in_file or row.parent_code in existing:
             continue
-        parent_level = region_code_level(row.parent_code)
-        parent = in_file.get(row.parent_code) or existing.get(row.parent_code)
-        known_province = parent_level == 1 and row.parent_code[:2] in PROVINCES
-        if parent is None and not known_province:
-            errors.append(
-                {
-                    "line": row.line,
-                    "code": row.code,
-                    "reasons": [_("parent_code: 上级代码 %(p)s 在文件和系统中都不存在") % {"p": row.parent_code}],
-                }
-            )
+        if region_code_level(row.parent_code) == 1 and row.parent_code[:2] in PROVINCES:
             continue
-        if not row.code.startswith(region_key(row.parent_code)) or parent_level >= row.level:
-            errors.append(
-                {
-                    "line": row.line,
-                    "code": row.code,
-                    "reasons": [_("parent_code: %(p)s 不是 %(c)s 的上级区划") % {"p": row.parent_code, "c": row.code}],
-                }
-            )
+        errors.append(
+            {
+                "line": row.line,
+                "code": row.code,
+                "reasons": [_("parent_code: 上级代码 %(p)s 在文件和系统中都不存在") % {"p": row.parent_code}],
+            }
+        )
 
 
 @transaction.atomic
@@ -134,13 +164,7 @@ def import_divisions(*, text: str, actor=None, source: str = "") -> ImportReport
     rows, errors = parse_division_csv(text)
     codes = {row.code for row in rows} | {row.parent_code for row in rows if row.parent_code}
     existing = {region.code: region for region in Region.objects.filter(code__in=codes)}
-    _check_parents(rows, existing, errors)
-    if actor is not None:
-        from wangge.core.scope import in_scope
-
-        for row in rows:
-            if not in_scope(actor, region_key(row.code)):
-                errors.append({"line": row.line, "code": row.code, "reasons": [_("code: 不在您的管辖范围内")]})
+    _check_parents_and_scope(rows, existing, errors, actor)
     report = ImportReport(errors=sorted(errors, key=lambda e: e["line"]))
     if report.errors:
         raise DomainError(
@@ -174,10 +198,11 @@ def import_divisions(*, text: str, actor=None, source: str = "") -> ImportReport
                     note=source,
                 )
             )
-        elif region.name != row.name or region.parent_id != (parent.pk if parent else None):
+        elif region.name != row.name:
+            # A code's parent follows from the code itself, so an existing node is only renamed.
             before = audit.snapshot(region)
-            region.name, region.parent = row.name, parent
-            region.save(update_fields=["name", "parent", "updated_at"])
+            region.name = row.name
+            region.save(update_fields=["name", "updated_at"])
             report.updated += 1
             events.append(
                 audit.build(

@@ -61,18 +61,57 @@ def test_bad_rows_refuse_the_whole_file_and_name_every_line(db):
         "510502001001,重复社区,5,510502001000,\n"  # line 9: duplicate of line 5
         "510502001002,,5,510502001000,\n"  # line 10: no name
         "510502001003,层级错,4,510502001000,\n"  # line 11: level does not match the code
+        "510502001005,跳级社区,5,510502000000,\n"  # line 12: parent is the district, not the street
     )
     with pytest.raises(DomainError) as caught:
         import_divisions(text=text)
     lines = {d["line"]: " ".join(d["reasons"]) for d in caught.value.details}
-    assert sorted(lines) == [6, 7, 8, 9, 10, 11]
+    assert sorted(lines) == [6, 7, 8, 9, 10, 11, 12]
     assert "12位" in lines[6]
     assert "数字" in lines[7]
     assert "510502009000" in lines[8] and "不存在" in lines[8]
     assert "第5行" in lines[9]
     assert "名称" in lines[10]
     assert "第5级" in lines[11]
+    assert "应为 510502001000" in lines[12]
     assert Region.objects.count() == 0 and AuditEvent.objects.count() == 0
+
+
+def test_a_row_cannot_move_an_existing_node_to_another_parent(db):
+    import_divisions(text=GOOD)
+    with pytest.raises(DomainError) as caught:
+        import_divisions(text=HEADER + "510502001001,上平社区,5,510502000000,\n")
+    assert "应为 510502001000" in caught.value.details[0]["reasons"][0]
+    assert Region.objects.get(code="510502001001").parent.code == "510502001000"
+
+
+@pytest.mark.parametrize(
+    "row, fragment",
+    [
+        ("51050200100²,怪字社区,5,510502001000", "code"),
+        ("510502001002,社区,²,510502001000", "level"),
+        ("510502001002,社区," + "9" * 5000 + ",510502001000", "level"),
+        ("510502001002," + "长" * 101 + ",5,510502001000", "name"),
+        ("510502001002,社\x00区,5,510502001000", "name"),
+        ("510000000000,四川省,1,990000000000", "parent_code"),
+    ],
+)
+def test_odd_cells_are_refused_with_the_column_named(db, row, fragment):
+    with pytest.raises(DomainError) as caught:
+        import_divisions(text=GOOD + row + "\n")
+    assert caught.value.details[-1]["line"] == 6
+    assert any(reason.startswith(fragment) for reason in caught.value.details[-1]["reasons"])
+
+
+def test_unreadable_csv_is_refused_not_crashed(db):
+    with pytest.raises(DomainError, match="无法读取"):
+        import_divisions(text=HEADER + '510502001002,"' + "x" * 200_000 + '",5,510502001000\n')
+
+
+def test_towns_directly_under_a_city_without_counties(db):
+    text = HEADER + "441900000000,东莞市,2,440000000000,\n441900003000,东城街道,4,441900000000,\n"
+    assert import_divisions(text=text).created == 2
+    assert Region.objects.get(code="441900003000").parent.code == "441900000000"
 
 
 def test_missing_columns_and_empty_files_are_explained(db):
