@@ -6,10 +6,12 @@ file is checked before anything is written; a refusal names the offending grid c
 """
 
 import json
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
 import shapely
 from django.conf import settings
 from django.db import transaction
@@ -19,7 +21,9 @@ from wangge.core import audit
 from wangge.core.errors import DomainError
 from wangge.core.geo import COORDINATE_SYSTEMS, GCJ02, to_wgs84
 from wangge.core.scope import in_scope
+from wangge.core.validators import is_ascii_digits
 
+from .divisions import decode_upload
 from .geometry import POLYGONAL, area_m2, bbox, to_shape
 from .models import GridIndexVersion, Level, Region
 
@@ -45,9 +49,11 @@ def _problem(codes, reason: str) -> dict:
 
 
 def load_geojson(data: bytes | str) -> dict:
+    if isinstance(data, bytes):
+        data = decode_upload(data)  # UTF-8 with or without BOM, or GB18030
     try:
         document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise DomainError(_("不是有效的 GeoJSON 文件：%(e)s") % {"e": exc}, code="bad_geojson") from None
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise DomainError(_("GeoJSON 顶层应为 FeatureCollection"), code="bad_geojson")
@@ -63,8 +69,6 @@ def _convert(geometry, crs: str):
 
 
 def _convert_xy(xy):
-    import numpy as np
-
     return np.array([to_wgs84(x, y, GCJ02) for x, y in xy])
 
 
@@ -77,14 +81,17 @@ def parse_features(document: dict, crs: str) -> tuple[list[GridFeature], list[di
         )
     features, problems, seen = [], [], {}
     for number, feature in enumerate(document["features"], start=1):
-        props = (feature or {}).get("properties") or {}
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(props, dict):
+            problems.append(_problem([_("第%(n)d个要素") % {"n": number}], _("要素应为带 properties 对象的 Feature")))
+            continue
         code = str(props.get("code") or props.get("grid_code") or "").strip()
         community = str(props.get("community") or props.get("community_code") or "").strip()
         label = code or _("第%(n)d个要素") % {"n": number}
-        if len(code) != 15 or not code.isdigit():
+        if len(code) != 15 or not is_ascii_digits(code):
             problems.append(_problem([label], _("网格代码应为15位数字（社区代码+3位序号）")))
             continue
-        if len(community) != 12 or not community.isdigit():
+        if len(community) != 12 or not is_ascii_digits(community):
             problems.append(_problem([code], _("社区代码应为12位数字")))
             continue
         if not code.startswith(community):
@@ -104,12 +111,33 @@ def parse_features(document: dict, crs: str) -> tuple[list[GridFeature], list[di
         if geometry.geom_type not in POLYGONAL or geometry.is_empty:
             problems.append(_problem([code], _("几何类型应为 Polygon 或 MultiPolygon")))
             continue
+        if not _inside_china(geometry):
+            problems.append(
+                _problem([code], _("坐标超出中国范围（经度73至136，纬度3至54）：经纬度是否写反，或不是经纬度？"))
+            )
+            continue
         if not geometry.is_valid:
             problems.append(_problem([code], _("几何图形无效：%(why)s") % {"why": shapely.is_valid_reason(geometry)}))
             continue
         name = str(props.get("name") or "").strip() or _("第%(n)s网格") % {"n": code[-3:]}
+        if len(name) > 100 or _CONTROL.search(name):
+            problems.append(_problem([code], _("名称不能超过100个字符，也不能含控制字符")))
+            continue
         features.append(GridFeature(number, code, community, name, _convert(geometry, crs)))
     return features, problems
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+
+
+def _inside_china(geometry) -> bool:
+    coordinates = shapely.get_coordinates(geometry)
+    if not np.isfinite(coordinates).all():
+        return False
+    west, south, east, north = CHINA_BOUNDS
+    lng, lat = coordinates[:, 0], coordinates[:, 1]
+    return bool(((lng >= west) & (lng <= east) & (lat >= south) & (lat <= north)).all())
 
 
 def _check_community(community: Region, grids: dict[str, object], new_codes: set[str]) -> list[dict]:
@@ -164,11 +192,49 @@ def _check_community(community: Region, grids: dict[str, object], new_codes: set
     return problems
 
 
+def _check_across_communities(features: list[GridFeature]) -> list[dict]:
+    """Grids of neighbouring communities must not overlap either: check each new grid against
+    the file's grids of other communities and against stored grids of communities the file
+    does not touch (found through the point-in-grid index's tree)."""
+    from .locator import get_index
+
+    problems = []
+    tolerance = settings.WANGGE_GRID_OVERLAP_TOLERANCE_M2
+    if not features:
+        return problems
+    touched = {f.community_code for f in features}
+    geometries = [f.geometry for f in features]
+    left, right = shapely.STRtree(geometries).query(geometries, predicate="intersects")
+    for i, j in zip(left, right):
+        a, b = features[i], features[j]
+        if i < j and a.community_code != b.community_code:
+            shared = area_m2(a.geometry.intersection(b.geometry))
+            if shared > tolerance:
+                problems.append(_problem([a.code, b.code], _("两个网格重叠 %(a).0f 平方米") % {"a": shared}))
+    index = get_index()
+    if len(index):
+        new_idx, stored_idx = index.tree.query(geometries, predicate="intersects")
+        for i, j in zip(new_idx, stored_idx):
+            stored_code = index.codes[j]
+            if stored_code[:12] in touched:
+                continue
+            shared = area_m2(features[i].geometry.intersection(index.geometries[j]))
+            if shared > tolerance:
+                problems.append(
+                    _problem([features[i].code, stored_code], _("两个网格重叠 %(a).0f 平方米") % {"a": shared})
+                )
+    return problems
+
+
 @transaction.atomic
 def import_grids(*, document: dict, actor=None, crs: str = "wgs84", source: str = "") -> GridImportReport:
     """Create or update grids from a GeoJSON FeatureCollection; all or nothing."""
     features, problems = parse_features(document, crs)
-    communities = {r.code: r for r in Region.objects.filter(code__in={f.community_code for f in features})}
+    # Locking the communities serialises two imports into the same community, so both cannot
+    # pass their checks against the grids as they were before the other.
+    communities = {
+        r.code: r for r in Region.objects.select_for_update().filter(code__in={f.community_code for f in features})
+    }
     by_community: dict[str, list[GridFeature]] = defaultdict(list)
     for feature in features:
         community = communities.get(feature.community_code)
@@ -190,6 +256,7 @@ def import_grids(*, document: dict, actor=None, crs: str = "wgs84", source: str 
         for feature in items:
             grids[feature.code] = feature.geometry
         problems.extend(_check_community(community, grids, {f.code for f in items}))
+    problems.extend(_check_across_communities([f for items in by_community.values() for f in items]))
     if problems:
         raise DomainError(
             _("网格数据有%(n)d处问题，未导入任何网格") % {"n": len(problems)}, code="grids_invalid", details=problems

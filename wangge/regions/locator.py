@@ -52,7 +52,7 @@ class GridIndex:
         height = float(bounds[:, 3].max()) - self.y0
         cell = float(max(np.median(bounds[:, 2] - bounds[:, 0]), np.median(bounds[:, 3] - bounds[:, 1]), 1e-9))
         # Cap the bucket count for cities whose grids are tiny beside their extent.
-        cell = max(cell, math.sqrt(width * height / self.MAX_BUCKETS))
+        cell = max(cell, math.sqrt(width * height / self.MAX_BUCKETS), width / 4096, height / 4096)
         self.nx = max(1, math.ceil(width / cell))
         self.ny = max(1, math.ceil(height / cell))
         self.cell = cell

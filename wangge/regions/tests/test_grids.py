@@ -152,7 +152,10 @@ def test_feature_level_problems_are_all_reported(tree):
         {
             "type": "Feature",
             "properties": {"code": "510502001001007", "community": community},
-            "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[105.40, 28.90], [105.41, 28.91], [105.41, 28.90], [105.40, 28.91], [105.40, 28.90]]],
+            },
         },
     )
     with pytest.raises(DomainError) as caught:
@@ -196,3 +199,45 @@ def test_the_command_names_the_offending_grids(empty_community, tmp_path):
     path.write_text(json.dumps(collection(*features)), encoding="utf-8")
     call_command("import_grids", str(path))
     assert Region.objects.filter(parent=empty_community).count() == 4
+
+
+def test_malformed_features_are_named_not_crashed(tree):
+    community = tree["community_a"].code
+    document = collection(
+        1,
+        {"type": "Feature", "properties": "code=1", "geometry": None},
+        feature(f"{community}005", community, {"type": "Polygon", "coordinates": "nonsense"}),
+        feature(f"{community}006", community, square(1e300, 28.9)),
+        feature(f"{community}007", community, square(28.9, 105.4)),  # latitude and longitude swapped
+        feature(f"{community}008", community, square(105.4, 28.9), name="长" * 101),
+    )
+    with pytest.raises(DomainError) as caught:
+        import_grids(document=document)
+    found = problems_of(caught.value)
+    assert "Feature" in found[("第1个要素",)] and "Feature" in found[("第2个要素",)]
+    assert "无法读取" in found[(f"{community}005",)]
+    assert "中国范围" in found[(f"{community}006",)] and "中国范围" in found[(f"{community}007",)]
+    assert "100" in found[(f"{community}008",)]
+
+
+def test_deeply_nested_or_oddly_encoded_files(tree):
+    with pytest.raises(DomainError, match="GeoJSON"):
+        load_geojson(b"[" * 100_000 + b"]" * 100_000)
+    text = json.dumps(
+        collection(feature("510502001001001", "510502001001", square(105.4, 28.91), "甲")), ensure_ascii=False
+    )
+    assert load_geojson(("\ufeff" + text).encode("utf-8"))["features"][0]["properties"]["name"] == "甲"
+    assert load_geojson(text.encode("gb18030"))["features"][0]["properties"]["name"] == "甲"
+
+
+def test_a_grid_overlapping_a_neighbouring_communitys_grid_is_refused(tree):
+    """Community B1 has no stored outline here, so only the cross-community check can catch it."""
+    Region.objects.filter(code="510502002001").update(geometry=None)
+    community = Region.objects.create(
+        code="510502002009", key="510502002009", name="邻社区", level=Level.COMMUNITY, parent=tree["street_b"]
+    )
+    # Overlaps grid 510502002001001 (105.50–105.51, 28.91–28.92) by half.
+    document = collection(feature(f"{community.code}001", community.code, square(105.505, 28.91)))
+    with pytest.raises(DomainError) as caught:
+        import_grids(document=document)
+    assert ("510502002001001", "510502002009001") in {tuple(sorted(k)) for k in problems_of(caught.value)}

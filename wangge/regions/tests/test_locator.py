@@ -66,3 +66,10 @@ def test_bad_coordinates_and_systems_are_refused(tree):
         selectors.locate(lng=200, lat=28.9)
     with pytest.raises(DomainError, match="坐标系"):
         selectors.locate(lng=105.4, lat=28.9, crs="bd09")
+
+
+def test_a_long_thin_extent_keeps_the_bucket_grid_small():
+    cells = [shapely.box(100 + i * 0.3, 30, 100.001 + i * 0.3, 30.001) for i in range(100)]  # 30° wide, 0.001° tall
+    index = GridIndex(list(range(100)), [f"{i:015d}" for i in range(100)], ["g"] * 100, cells)
+    assert index.nx * index.ny <= GridIndex.MAX_BUCKETS
+    assert index.locate(100.0005 + 0.3 * 57, 30.0005).code == f"{57:015d}"
