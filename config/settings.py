@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "wangge.core.middleware.RequestIdMiddleware",
+    "wangge.core.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "wangge.web.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -138,6 +139,7 @@ SECURE_SSL_REDIRECT = SECURE and env_bool("WANGGE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = int(os.environ.get("WANGGE_HSTS_SECONDS", "31536000" if SECURE else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
+# Behind a reverse proxy: trust its X-Forwarded-Proto, and its X-Request-ID for the audit log.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("WANGGE_BEHIND_PROXY", False) else None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("WANGGE_SESSION_SECONDS", str(8 * 3600)))

@@ -1,6 +1,8 @@
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
+
+from wangge.core.pagination import BoundedPagination
 
 from . import selectors, services
 from .schemas import MeOut, UserCreateIn, UserOut, UserUpdateIn
@@ -14,7 +16,7 @@ def me(request: HttpRequest):
 
 
 @router.get("/users", response=list[UserOut], summary="用户列表（管理员，限管辖范围）")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(BoundedPagination, page_size=100)
 def list_users(request: HttpRequest, role: str = "", q: str = ""):
     return selectors.user_list(user=request.user, role=role, q=q)
 

@@ -38,4 +38,4 @@ def user_get(*, user, username: str) -> User:
 
 def staff_of_region(*, user, region) -> QuerySet:
     """Staff bound to exactly this node (the people a page about the node should name)."""
-    return visible_users(user=user).filter(scope_region=region).exclude(role="resident")
+    return visible_users(user=user).filter(scope_region=region, is_active=True).exclude(role="resident")

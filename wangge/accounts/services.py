@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from wangge.core import audit
 from wangge.core.errors import DomainError, Forbidden, NotFound, validation_error_to_domain
+from wangge.core.pii import mask_phone
 from wangge.core.scope import in_scope
 from wangge.core.validators import check_mobile
 from wangge.regions.models import Department, Region
@@ -44,7 +45,7 @@ def _user_snapshot(user: User) -> dict:
         "username": user.username,
         "display_name": user.display_name,
         "role": user.role,
-        "phone": user.phone,
+        "phone": mask_phone(user.phone) if user.phone else "",
         "scope_region": user.scope_region.code if user.scope_region else None,
         "scope_department": user.scope_department.code if user.scope_department else None,
         "is_active": user.is_active,
@@ -119,7 +120,7 @@ def user_update(
     user = User.objects.select_for_update().get(pk=user.pk)
     if actor is not None and actor.pk == user.pk and is_active is False:
         raise DomainError("不能停用自己的账号", field="is_active")
-    before = _user_snapshot(user)
+    before, state_before, scope_key_before = _user_snapshot(user), _state(user), _scope_key(user)
     if role is not None or region_code is not None or department_code is not None:
         new_role = role or user.role
         region, department = _resolve_scope(
@@ -136,17 +137,31 @@ def user_update(
     if display_name is not None:
         user.display_name = display_name.strip()
     if phone is not None:
+        phone = phone.strip()
         if phone and check_mobile(phone):
             raise DomainError(str(check_mobile(phone)), field="phone")
         user.phone = phone
     if is_active is not None:
         user.is_active = is_active
-    after = _user_snapshot(user)
-    if after == before:
+    if _state(user) == state_before:
         return user
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        raise validation_error_to_domain(exc) from None
     user.save()
+    after = _user_snapshot(user)
     audit.record(actor=actor, verb="user.update", target=user, scope_key=_scope_key(user), before=before, after=after)
+    if scope_key_before != _scope_key(user):
+        # The administrators of the old scope must see that the account left it.
+        audit.record(
+            actor=actor, verb="user.update", target=user, scope_key=scope_key_before, before=before, after=after
+        )
     return user
+
+
+def _state(user: User) -> tuple:
+    return (user.display_name, user.role, user.phone, user.scope_region_id, user.scope_department_id, user.is_active)
 
 
 @transaction.atomic

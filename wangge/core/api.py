@@ -3,7 +3,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
+
+from wangge.core.pagination import BoundedPagination
 
 from .selectors import audit_list
 
@@ -25,7 +27,7 @@ class AuditOut(Schema):
 
 
 @router.get("/audit", response=list[AuditOut], summary="审计日志（管理员，可按对象和操作人筛选）")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(BoundedPagination, page_size=100)
 def list_audit(
     request: HttpRequest,
     target_type: str = "",

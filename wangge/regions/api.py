@@ -1,8 +1,9 @@
 from django.http import HttpRequest
 from ninja import Router
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from wangge.accounts.selectors import staff_of_region
+from wangge.core.pagination import BoundedPagination
 from wangge.core.scope import in_scope
 
 from . import selectors
@@ -12,7 +13,7 @@ router = Router(tags=["regions"])
 
 
 @router.get("/regions", response=list[RegionOut], summary="区域列表（可按上级和层级筛选）")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(BoundedPagination, page_size=100)
 def list_regions(request: HttpRequest, parent: str | None = None, level: int | None = None):
     regions = selectors.visible_regions(user=request.user).select_related("parent").defer("geometry")
     if parent:
@@ -54,7 +55,7 @@ def locate(request: HttpRequest, lng: float, lat: float, crs: str = "wgs84"):
 
 
 @router.get("/compounds", response=list[CompoundOut], summary="小区列表")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(BoundedPagination, page_size=100)
 def list_compounds(request: HttpRequest, region: str | None = None):
     scope_region = selectors.region_get(user=request.user, code=region) if region else None
     return selectors.compound_list(user=request.user, region=scope_region)

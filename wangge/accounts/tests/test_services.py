@@ -112,3 +112,34 @@ def test_tokens_are_stored_as_hashes_and_can_be_revoked(users):
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert AuditEvent.objects.filter(verb="token.revoke").count() == 1
+
+
+def test_the_audit_log_keeps_phones_masked(users):
+    user = services.user_create(
+        actor=users["admin"],
+        username="p1",
+        password=PASSWORD,
+        role=Role.GRID_WORKER,
+        phone="13912345678",
+        region_code="510502001001001",
+    )
+    services.user_update(actor=users["admin"], user=user, phone="13987655678")
+    for event in AuditEvent.objects.filter(target_id=str(user.pk)):
+        assert "13912345678" not in str(event.before) + str(event.after)
+        assert "13987655678" not in str(event.before) + str(event.after)
+    # The two numbers share a mask, yet the change was still recorded.
+    assert AuditEvent.objects.filter(target_id=str(user.pk), verb="user.update").count() == 1
+
+
+def test_moving_a_user_out_of_a_scope_is_visible_to_the_old_scopes_administrators(users):
+    from wangge.core.selectors import audit_list
+
+    services.user_update(actor=users["admin"], user=users["dispatcher_a"], region_code="510502002000")
+    seen_by_a = audit_list(user=users["admin_a"], verb="user.update")
+    assert [e.after["scope_region"] for e in seen_by_a] == ["510502002000"]
+
+
+def test_an_overlong_name_is_refused_on_update(users):
+    with pytest.raises(DomainError) as caught:
+        services.user_update(actor=users["admin"], user=users["dispatcher_a"], display_name="名" * 60)
+    assert caught.value.field == "display_name"
