@@ -188,33 +188,14 @@ def import_divisions(*, text: str, actor=None, source: str = "") -> ImportReport
             )
             existing[row.code] = region
             report.created += 1
-            events.append(
-                audit.build(
-                    actor=actor,
-                    verb="region.import",
-                    target=region,
-                    scope_key=region.key,
-                    after=audit.snapshot(region),
-                    note=source,
-                )
-            )
+            events.append(_import_event(region, actor=actor, before=None, note=source))
         elif region.name != row.name:
             # A code's parent follows from the code itself, so an existing node is only renamed.
             before = audit.snapshot(region)
             region.name = row.name
             region.save(update_fields=["name", "updated_at"])
             report.updated += 1
-            events.append(
-                audit.build(
-                    actor=actor,
-                    verb="region.import",
-                    target=region,
-                    scope_key=region.key,
-                    before=before,
-                    after=audit.snapshot(region),
-                    note=source,
-                )
-            )
+            events.append(_import_event(region, actor=actor, before=before, note=source))
         else:
             report.unchanged += 1
     audit.record_many(events)
@@ -226,13 +207,17 @@ def _ensure_province(code: str, actor, events: list) -> Region:
         code=code, defaults={"key": region_key(code), "name": PROVINCES[code[:2]], "level": 1}
     )
     if created:
-        events.append(
-            audit.build(
-                actor=actor,
-                verb="region.import",
-                target=province,
-                scope_key=province.key,
-                after=audit.snapshot(province),
-            )
-        )
+        events.append(_import_event(province, actor=actor, before=None, note=""))
     return province
+
+
+def _import_event(region: Region, *, actor, before: dict | None, note: str):
+    return audit.build(
+        actor=actor,
+        verb="region.import",
+        target=region,
+        scope_key=region.key,
+        before=before,
+        after=audit.snapshot(region),
+        note=note,
+    )

@@ -284,39 +284,36 @@ def import_grids(*, document: dict, actor=None, crs: str = "wgs84", source: str 
                 **values,
             )
             report.created.append(feature.code)
-            events.append(
-                audit.build(
-                    actor=actor,
-                    verb="grid.import",
-                    target=region,
-                    scope_key=region.key,
-                    after={"name": region.name, "area_m2": region.area_m2},
-                    note=source,
-                )
-            )
+            events.append(_import_event(region, actor=actor, before=None, note=source))
         elif region.name != values["name"] or region.geometry != geojson:
-            before = {"name": region.name, "area_m2": region.area_m2, "geometry": region.geometry}
+            before = _grid_state(region)
             for attr, value in values.items():
                 setattr(region, attr, value)
             region.save()
             report.updated.append(feature.code)
-            events.append(
-                audit.build(
-                    actor=actor,
-                    verb="grid.import",
-                    target=region,
-                    scope_key=region.key,
-                    before=before,
-                    after={"name": region.name, "area_m2": region.area_m2, "geometry": geojson},
-                    note=source,
-                )
-            )
+            events.append(_import_event(region, actor=actor, before=before, note=source))
         else:
             report.unchanged.append(feature.code)
     if report.created or report.updated:
         bump_grid_version()
     audit.record_many(events)
     return report
+
+
+def _grid_state(region: Region) -> dict:
+    return {"name": region.name, "area_m2": region.area_m2, "geometry": region.geometry}
+
+
+def _import_event(region: Region, *, actor, before: dict | None, note: str):
+    return audit.build(
+        actor=actor,
+        verb="grid.import",
+        target=region,
+        scope_key=region.key,
+        before=before,
+        after=_grid_state(region),
+        note=note,
+    )
 
 
 def bump_grid_version() -> None:
