@@ -48,5 +48,23 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 DEPARTMENT_ROLES = frozenset({Role.DEPARTMENT_HANDLER})
 
 
+REFUSALS = {
+    MANAGE_USERS: _("只有管理员可以管理用户"),
+    VIEW_AUDIT: _("只有管理员可以查看审计日志"),
+    IMPORT_GEOGRAPHY: _("只有管理员可以导入区划和网格"),
+    VIEW_PEOPLE: _("您的角色不能查看居民信息"),
+    REVEAL_PII: _("您的角色不能查看完整的身份证号和手机号"),
+}
+
+
 def role_can(role: str, capability: str) -> bool:
     return role in CAPABILITIES[capability]
+
+
+def require(user, capability: str) -> None:
+    """Raise Forbidden unless the user's role holds the capability (the object is in scope, the
+    act is not allowed). `None` is the system itself (commands, the demo builder)."""
+    from wangge.core.errors import Forbidden
+
+    if user is not None and not user.can(capability):
+        raise Forbidden(str(REFUSALS[capability]))

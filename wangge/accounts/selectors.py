@@ -1,10 +1,9 @@
 from django.db.models import Q, QuerySet
 
-from wangge.core.errors import Forbidden
 from wangge.core.scope import get_or_404, scope_key_of
 
 from .models import User
-from .roles import MANAGE_USERS
+from .roles import MANAGE_USERS, require
 
 
 def visible_users(*, user) -> QuerySet:
@@ -20,8 +19,7 @@ def visible_users(*, user) -> QuerySet:
 
 
 def user_list(*, user, role: str = "", q: str = "") -> QuerySet:
-    if not user.can(MANAGE_USERS):
-        raise Forbidden("只有管理员可以管理用户")
+    require(user, MANAGE_USERS)
     users = visible_users(user=user)
     if role:
         users = users.filter(role=role)
@@ -31,8 +29,7 @@ def user_list(*, user, role: str = "", q: str = "") -> QuerySet:
 
 
 def user_get(*, user, username: str) -> User:
-    if not user.can(MANAGE_USERS):
-        raise Forbidden("只有管理员可以管理用户")
+    require(user, MANAGE_USERS)
     return get_or_404(visible_users(user=user), username=username)
 
 

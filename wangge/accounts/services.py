@@ -6,14 +6,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from wangge.core import audit
-from wangge.core.errors import DomainError, Forbidden, NotFound, validation_error_to_domain
+from wangge.core.errors import DomainError, NotFound, validation_error_to_domain
 from wangge.core.pii import mask_phone
 from wangge.core.scope import in_scope
 from wangge.core.validators import check_mobile
 from wangge.regions.models import Department, Region
 
 from .models import ApiToken, User
-from .roles import DEPARTMENT_ROLES, MANAGE_USERS, Role
+from .roles import DEPARTMENT_ROLES, MANAGE_USERS, Role, require
 
 
 def _resolve_scope(*, actor, role: str, region_code: str | None, department_code: str | None):
@@ -32,11 +32,6 @@ def _resolve_scope(*, actor, role: str, region_code: str | None, department_code
     if region is None or (actor is not None and not in_scope(actor, region.key)):
         raise NotFound("区域不存在或不在您的管辖范围内", field="region")
     return region, None
-
-
-def _require_manager(actor) -> None:
-    if actor is not None and not actor.can(MANAGE_USERS):
-        raise Forbidden("只有管理员可以管理用户")
 
 
 def _user_snapshot(user: User) -> dict:
@@ -70,7 +65,7 @@ def user_create(
 ) -> User:
     """Create an account bound to a scope inside the actor's own scope. Administrators only
     (actor=None is the system, e.g. the demo builder)."""
-    _require_manager(actor)
+    require(actor, MANAGE_USERS)
     username = (username or "").strip()
     if not username:
         raise DomainError("用户名不能为空", field="username")
@@ -116,7 +111,7 @@ def user_update(
     is_active: bool | None = None,
 ) -> User:
     """Change an account's role, scope or status; the new scope must also lie in the actor's scope."""
-    _require_manager(actor)
+    require(actor, MANAGE_USERS)
     user = User.objects.select_for_update().get(pk=user.pk)
     if actor is not None and actor.pk == user.pk and is_active is False:
         raise DomainError("不能停用自己的账号", field="is_active")
@@ -165,23 +160,10 @@ def _state(user: User) -> tuple:
 
 
 @transaction.atomic
-def user_set_password(*, actor, user: User, password: str) -> None:
-    if actor is None or actor.pk != user.pk:
-        _require_manager(actor)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise DomainError("；".join(exc.messages), field="password") from None
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    audit.record(actor=actor, verb="user.set_password", target=user, scope_key=_scope_key(user))
-
-
-@transaction.atomic
 def token_create(*, actor, user: User, name: str) -> tuple[ApiToken, str]:
     """Issue an API token; the raw value is returned once and never stored."""
     if actor is None or actor.pk != user.pk:
-        _require_manager(actor)
+        require(actor, MANAGE_USERS)
     if not name.strip():
         raise DomainError("请填写令牌用途", field="name")
     raw = ApiToken.new_raw()
@@ -199,7 +181,7 @@ def token_create(*, actor, user: User, name: str) -> tuple[ApiToken, str]:
 @transaction.atomic
 def token_revoke(*, actor, token: ApiToken) -> None:
     if actor is None or actor.pk != token.user_id:
-        _require_manager(actor)
+        require(actor, MANAGE_USERS)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -1,9 +1,7 @@
-"""Pieces every app's API shares: authentication, error mapping, pagination."""
+"""Authentication shared by every app's API: bearer tokens for systems, sessions for people."""
 
 from django.utils import timezone
 from ninja.security import HttpBearer, django_auth
-
-from .errors import DomainError
 
 
 class TokenAuth(HttpBearer):
@@ -27,8 +25,4 @@ class TokenAuth(HttpBearer):
 API_AUTH = [TokenAuth(), django_auth]
 
 
-def domain_error_response(api, request, exc: DomainError):
-    return api.create_response(request, exc.as_dict(), status=exc.status)
-
-
-__all__ = ["API_AUTH", "TokenAuth", "domain_error_response"]
+__all__ = ["API_AUTH", "TokenAuth"]

@@ -1,6 +1,6 @@
 """The one way reads are limited to a user's scope (ARCHITECTURE habit 2)."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from .errors import NotFound
 
@@ -30,10 +30,3 @@ def get_or_404(queryset: QuerySet, **lookup):
     if obj is None:
         raise NotFound("未找到该对象，或不在您的管辖范围内")
     return obj
-
-
-def key_prefix_q(field: str, keys: list[str]) -> Q:
-    q = Q()
-    for key in keys:
-        q |= Q(**{f"{field}__startswith": key})
-    return q

@@ -1,6 +1,5 @@
 from django.db.models import QuerySet
 
-from .errors import Forbidden
 from .models import AuditEvent
 from .scope import restrict
 
@@ -9,10 +8,9 @@ def audit_list(
     *, user, target_type: str = "", target_id: str = "", actor: str = "", verb: str = "", request_id: str = ""
 ) -> QuerySet:
     """Audit events of the administrator's own subtree, newest first."""
-    from wangge.accounts.roles import VIEW_AUDIT
+    from wangge.accounts.roles import VIEW_AUDIT, require
 
-    if not user.can(VIEW_AUDIT):
-        raise Forbidden("只有管理员可以查看审计日志")
+    require(user, VIEW_AUDIT)
     events = restrict(AuditEvent.objects.all(), user, "scope_key")
     if target_type:
         events = events.filter(target_type=target_type)

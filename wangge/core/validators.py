@@ -1,13 +1,12 @@
 """Validators for the identifiers Chinese ledgers are full of.
 
 Each `check_*` returns None when the value is valid and otherwise a short reason a user can act
-on; the `validate_*` wrappers raise Django's ValidationError with that reason, for model fields.
+on (callers put the field name in front of it).
 """
 
 import datetime
 import re
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 # GB 11643-1999: resident identity number, 17 digits + ISO 7064 MOD 11-2 check character.
@@ -50,15 +49,6 @@ def check_id_number(value: str, *, today: datetime.date | None = None) -> str | 
     if value[17] != expected:
         return _("身份证号校验位应为%(c)s") % {"c": expected}
     return None
-
-
-def id_birth_date(value: str) -> datetime.date:
-    return datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-
-
-def id_gender(value: str) -> str:
-    """GB 11643: the 17th digit (order code's last) is odd for men, even for women."""
-    return "M" if int(value[16]) % 2 else "F"
 
 
 def credit_check_char(first17: str) -> str:
@@ -132,19 +122,3 @@ def region_key(code: str) -> str:
     if level is None:
         raise ValueError(f"not a region code: {code!r}")
     return code[: REGION_LEVELS[level]]
-
-
-def _raiser(check):
-    def validate(value):
-        reason = check(value)
-        if reason:
-            raise ValidationError(reason)
-
-    validate.__name__ = check.__name__.replace("check_", "validate_")
-    return validate
-
-
-validate_id_number = _raiser(check_id_number)
-validate_credit_code = _raiser(check_credit_code)
-validate_mobile = _raiser(check_mobile)
-validate_region_code = _raiser(check_region_code)

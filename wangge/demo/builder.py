@@ -8,7 +8,6 @@ People are synthetic: generated names, ID numbers of valid format whose order co
 """
 
 import datetime
-import json
 import random
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from wangge.accounts import services as account_services
 from wangge.accounts.roles import Role
 from wangge.core import audit, pii
 from wangge.core.validators import id_check_char
-from wangge.regions.geometry import area_m2, bbox
+from wangge.regions.geometry import bbox, geometry_fields
 from wangge.regions.grids import bump_grid_version
 from wangge.regions.models import Building, CommitteeKind, Compound, Department, Household, Level, Region
 from wangge.registry.models import ResidenceKind, Resident
@@ -131,12 +130,8 @@ class CityBuilder:
 
     # ---- regions -------------------------------------------------------------------------
     def _region(self, code: str, key: str, name: str, level: int, parent, geometry=None) -> Region:
-        region = Region(code=code, key=key, name=name, level=level, parent=parent)
-        if geometry is not None:
-            region.geometry = json.loads(json.dumps(shapely.geometry.mapping(geometry)))
-            region.bbox = bbox(geometry)
-            region.area_m2 = round(area_m2(geometry), 1)
-        return region
+        fields = geometry_fields(geometry) if geometry is not None else {}
+        return Region(code=code, key=key, name=name, level=level, parent=parent, **fields)
 
     def _lattice(self, cols: int, rows: int, origin: tuple[float, float]) -> list[list[tuple[float, float]]]:
         lng0, lat0 = origin
@@ -235,12 +230,8 @@ class CityBuilder:
                             )
                         )
                 street_outline = shapely.union_all(street_parts)
-                Region.objects.filter(pk=street.pk).update(
-                    geometry=shapely.geometry.mapping(street_outline)
-                    and json.loads(json.dumps(shapely.geometry.mapping(street_outline))),
-                    bbox=bbox(street_outline),
-                    area_m2=round(area_m2(street_outline), 1),
-                )
+                # The street's outline is known only once its communities are built.
+                Region.objects.filter(pk=street.pk).update(**geometry_fields(street_outline))
                 district_parts.append(street_outline)
             Region.objects.filter(pk=district.pk).update(bbox=bbox(shapely.union_all(district_parts)))
         Region.objects.bulk_create(grids, batch_size=500)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from wangge.accounts.roles import IMPORT_GEOGRAPHY, require
 from wangge.core import audit
 from wangge.core.errors import DomainError
 from wangge.core.scope import in_scope
@@ -159,8 +160,9 @@ def _check_parents_and_scope(rows: list[DivisionRow], existing: dict[str, Region
 
 @transaction.atomic
 def import_divisions(*, text: str, actor=None, source: str = "") -> ImportReport:
-    """Create or rename regions from an official division CSV. All or nothing; administrators only
-    (the caller checks the role; commands run as the system)."""
+    """Create or rename regions from an official division CSV. All or nothing; administrators only,
+    inside their scope (actor=None is the system: management commands)."""
+    require(actor, IMPORT_GEOGRAPHY)
     rows, errors = parse_division_csv(text)
     codes = {row.code for row in rows} | {row.parent_code for row in rows if row.parent_code}
     existing = {region.code: region for region in Region.objects.filter(code__in=codes)}

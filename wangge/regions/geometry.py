@@ -1,7 +1,9 @@
 """GeoJSON in, shapely out, and the numbers a grid page and the import checks need."""
 
+import json
+
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 
 from wangge.core.geo import square_metres
 
@@ -12,10 +14,15 @@ def to_shape(geojson: dict):
     return shape(geojson)
 
 
-def to_geojson(geometry, precision: int = 7) -> dict:
-    """GeoJSON with coordinates rounded (7 decimals ≈ 1 cm): smaller pages, no false precision."""
-    rounded = shapely.set_precision(geometry, 10**-precision) if precision else geometry
-    return mapping(rounded if not rounded.is_empty else geometry)
+def to_geojson(geometry) -> dict:
+    """GeoJSON as it is stored in a JSONField and read back: lists, not shapely's tuples, so a
+    stored geometry compares equal to a freshly converted one."""
+    return json.loads(shapely.to_geojson(geometry))
+
+
+def geometry_fields(geometry) -> dict:
+    """The Region fields that follow from a geometry: the GeoJSON itself, its bbox, its area."""
+    return {"geometry": to_geojson(geometry), "bbox": bbox(geometry), "area_m2": round(area_m2(geometry), 1)}
 
 
 def area_m2(geometry) -> float:

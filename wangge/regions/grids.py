@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from wangge.accounts.roles import IMPORT_GEOGRAPHY, require
 from wangge.core import audit
 from wangge.core.errors import DomainError
 from wangge.core.geo import COORDINATE_SYSTEMS, GCJ02, to_wgs84
@@ -24,7 +25,7 @@ from wangge.core.scope import in_scope
 from wangge.core.validators import is_ascii_digits
 
 from .divisions import decode_upload
-from .geometry import POLYGONAL, area_m2, bbox, to_shape
+from .geometry import POLYGONAL, area_m2, geometry_fields, to_shape
 from .models import GridIndexVersion, Level, Region
 
 
@@ -228,7 +229,9 @@ def _check_across_communities(features: list[GridFeature]) -> list[dict]:
 
 @transaction.atomic
 def import_grids(*, document: dict, actor=None, crs: str = "wgs84", source: str = "") -> GridImportReport:
-    """Create or update grids from a GeoJSON FeatureCollection; all or nothing."""
+    """Create or update grids from a GeoJSON FeatureCollection; all or nothing. Administrators only,
+    inside their scope (actor=None is the system: management commands)."""
+    require(actor, IMPORT_GEOGRAPHY)
     features, problems = parse_features(document, crs)
     # Locking the communities serialises two imports into the same community, so both cannot
     # pass their checks against the grids as they were before the other.
@@ -266,14 +269,7 @@ def import_grids(*, document: dict, actor=None, crs: str = "wgs84", source: str 
     existing = {r.code: r for r in Region.objects.filter(code__in=[f.code for f in features])}
     events = []
     for feature in features:
-        geojson = shapely.geometry.mapping(feature.geometry)
-        geojson = json.loads(json.dumps(geojson))  # tuples → lists, as stored
-        values = {
-            "name": feature.name,
-            "geometry": geojson,
-            "bbox": bbox(feature.geometry),
-            "area_m2": round(area_m2(feature.geometry), 1),
-        }
+        values = {"name": feature.name, **geometry_fields(feature.geometry)}
         region = existing.get(feature.code)
         if region is None:
             region = Region.objects.create(
@@ -285,7 +281,7 @@ def import_grids(*, document: dict, actor=None, crs: str = "wgs84", source: str 
             )
             report.created.append(feature.code)
             events.append(_import_event(region, actor=actor, before=None, note=source))
-        elif region.name != values["name"] or region.geometry != geojson:
+        elif region.name != values["name"] or region.geometry != values["geometry"]:
             before = _grid_state(region)
             for attr, value in values.items():
                 setattr(region, attr, value)

@@ -5,8 +5,8 @@ from django.http import HttpRequest
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
-from wangge.accounts.roles import IMPORT_GEOGRAPHY
-from wangge.core.errors import DomainError, Forbidden
+from wangge.accounts.roles import IMPORT_GEOGRAPHY, require
+from wangge.core.errors import DomainError
 
 from .divisions import decode_upload, import_divisions
 from .grids import import_grids, load_geojson
@@ -22,8 +22,7 @@ class ImportResultOut(Schema):
 
 
 def _read(request: HttpRequest, upload: UploadedFile) -> bytes:
-    if not request.user.can(IMPORT_GEOGRAPHY):
-        raise Forbidden("只有管理员可以导入区划和网格")
+    require(request.user, IMPORT_GEOGRAPHY)  # before reading a possibly large upload
     if upload.size > MAX_UPLOAD_BYTES:
         raise DomainError(f"文件过大（{upload.size // 1024 // 1024} MB），上限 50 MB", field="file", code="too_large")
     return upload.read()

@@ -58,10 +58,6 @@ class Region(TimeStamped):
         return self.name
 
     @property
-    def is_grid(self) -> bool:
-        return self.level == Level.GRID
-
-    @property
     def has_grid_map(self) -> bool:
         return self.level in AREA_LEVELS_WITH_GRID_MAPS
 

@@ -29,7 +29,9 @@ def region_root(*, user) -> Region | None:
 def region_ancestors(*, user, region: Region) -> list[tuple[Region, bool]]:
     """Ancestors from the top, each with whether the user may open it (for breadcrumbs)."""
     keys = [region.key[:n] for n in (2, 4, 6, 9, 12, 15) if n < len(region.key)]
-    nodes = {r.key: r for r in Region.objects.filter(key__in=keys)}
+    # Unscoped on purpose: the names of the nodes above one's scope are shown (unlinked) so a
+    # person knows where they are; nothing else about those nodes is.
+    nodes = {r.key: r for r in Region.objects.filter(key__in=keys).only("key", "code", "name", "level")}
     scope = scope_key_of(user) or "\0"
     return [(nodes[k], k.startswith(scope)) for k in keys if k in nodes]
 

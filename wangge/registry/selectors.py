@@ -1,7 +1,6 @@
 from collections import defaultdict
 
-from wangge.accounts.roles import VIEW_PEOPLE
-from wangge.core.errors import Forbidden
+from wangge.accounts.roles import VIEW_PEOPLE, require
 from wangge.core.scope import restrict
 
 from .models import Resident
@@ -9,8 +8,7 @@ from .models import Resident
 
 def residents_of_households(*, user, households) -> dict[int, list[Resident]]:
     """Residents of the given households, masked fields only, grouped by household id."""
-    if not user.can(VIEW_PEOPLE):
-        raise Forbidden("您的角色不能查看居民信息")
+    require(user, VIEW_PEOPLE)
     grouped = defaultdict(list)
     rows = (
         restrict(Resident.objects.all(), user)

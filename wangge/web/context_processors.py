@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from wangge.accounts.roles import IMPORT_GEOGRAPHY, MANAGE_USERS, VIEW_AUDIT
+from wangge.accounts.roles import MANAGE_USERS, VIEW_AUDIT
 
 
 def site(request):
@@ -11,5 +11,4 @@ def site(request):
         "tile_attribution": settings.WANGGE_TILE_ATTRIBUTION,
         "nav_can_manage_users": can(MANAGE_USERS),
         "nav_can_view_audit": can(VIEW_AUDIT),
-        "nav_can_import": can(IMPORT_GEOGRAPHY),
     }

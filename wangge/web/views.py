@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from wangge.accounts import selectors as account_selectors
 from wangge.accounts import services as account_services
-from wangge.accounts.roles import VIEW_PEOPLE
+from wangge.accounts.roles import MANAGE_USERS, VIEW_PEOPLE, require
 from wangge.core.errors import DomainError
 from wangge.core.scope import in_scope
 from wangge.core.selectors import audit_list as audit_selector
@@ -126,7 +126,7 @@ def _apply_domain_error(form, error: DomainError) -> None:
 
 @login_required
 def user_create(request):
-    account_selectors.user_list(user=request.user)  # raises Forbidden for non-administrators
+    require(request.user, MANAGE_USERS)
     initial = {"region_code": request.GET.get("region", "")}
     form = UserCreateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
