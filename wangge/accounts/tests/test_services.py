@@ -143,3 +143,22 @@ def test_an_overlong_name_is_refused_on_update(users):
     with pytest.raises(DomainError) as caught:
         services.user_update(actor=users["admin"], user=users["dispatcher_a"], display_name="名" * 60)
     assert caught.value.field == "display_name"
+
+
+def test_commands_create_users_and_tokens(users, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+    from django.test import Client
+
+    monkeypatch.setenv("WANGGE_NEW_PASSWORD", PASSWORD)
+    call_command("create_user", "boss", "--role", "administrator", "--region", "510500000000", stdout=StringIO())
+    assert User.objects.get(username="boss").scope_region.code == "510500000000"
+    with pytest.raises(CommandError, match="区域"):
+        call_command("create_user", "nobody", "--role", "leader", "--region", "519999000000", stdout=StringIO())
+    out = StringIO()
+    call_command("create_token", "boss", "--name", "热线对接", stdout=out)
+    raw = out.getvalue().strip().splitlines()[-1]
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {raw}").get("/api/v1/me").json()["username"] == "boss"
+    with pytest.raises(CommandError, match="不存在"):
+        call_command("create_token", "ghost", "--name", "x", stdout=StringIO())
