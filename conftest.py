@@ -120,3 +120,5 @@ def pytest_configure(config):
 
     # Real hashing costs ~0.3 s a user; tests create many users and test no hash strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Background tasks run at once, inside the test; tests of the worker itself switch back.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

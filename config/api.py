@@ -5,11 +5,16 @@ from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from wangge.accounts.api import router as accounts_router
+from wangge.cases.api import router as cases_router
 from wangge.core.api import router as audit_router
 from wangge.core.api_base import API_AUTH
 from wangge.core.errors import DomainError
+from wangge.notify.api import router as notify_router
 from wangge.regions.api import router as regions_router
 from wangge.regions.imports_api import router as imports_router
+from wangge.registry.api import router as registry_router
+from wangge.units.api import router as units_router
+from wangge.worktime.api import router as worktime_router
 
 api = NinjaAPI(
     title="Wangge API",
@@ -23,6 +28,11 @@ api.add_router("", accounts_router)
 api.add_router("", regions_router)
 api.add_router("", audit_router)
 api.add_router("", imports_router)
+api.add_router("", registry_router)
+api.add_router("", units_router)
+api.add_router("", worktime_router)
+api.add_router("", cases_router)
+api.add_router("", notify_router)
 
 
 @api.exception_handler(DomainError)

@@ -45,7 +45,13 @@ INSTALLED_APPS = [
     "wangge.accounts",
     "wangge.regions",
     "wangge.registry",
+    "wangge.units",
+    "wangge.worktime",
+    "wangge.cases",
+    "wangge.notify",
     "wangge.web",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -163,3 +169,7 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Background work (imports, notifications, SLA sweeps) goes through Django's tasks API. The database
+# backend needs no extra service; run `manage.py db_worker` beside the web server.
+TASKS = {"default": {"BACKEND": os.environ.get("WANGGE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}

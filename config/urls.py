@@ -5,6 +5,11 @@ from .api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("registry/", include("wangge.registry.urls")),
+    path("units/", include("wangge.units.urls")),
+    path("calendar/", include("wangge.worktime.urls")),
+    path("cases/", include("wangge.cases.urls")),
+    path("notifications/", include("wangge.notify.urls")),
     path("", include("wangge.web.urls")),
 ]
 

@@ -7,6 +7,10 @@ python manage.py migrate --noinput -v0
 python manage.py collectstatic --noinput -v0
 python manage.py demo_city --seed "${WANGGE_DEMO_SEED:-1}" --scale "${WANGGE_DEMO_SCALE:-small}"
 bind="${WANGGE_BIND:-127.0.0.1:8000}"
+# The task worker runs imports, notifications and sweeps in the background; it stops with the server.
+python manage.py db_worker --interval 1 &
+worker=$!
+trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
 echo
 echo "==> Wangge is running at http://$bind/  (Ctrl-C to stop)"
-exec gunicorn config.wsgi --bind "$bind" --workers "${WANGGE_WORKERS:-2}" --access-logfile - --log-level warning
+gunicorn config.wsgi --bind "$bind" --workers "${WANGGE_WORKERS:-2}" --access-logfile - --log-level warning
