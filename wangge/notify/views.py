@@ -33,7 +33,7 @@ def inbox(request):
             "page": page,
             "unread_only": unread_only,
             "query": "unread=1" if unread_only else "",
-            "unread": selectors.unread_count(user=request.user),
+            "notify_unread": selectors.unread_count(user=request.user),
         },
     )
 
