@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DaySetForm(forms.Form):
-    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     is_working = forms.TypedChoiceField(
         label=_("类型"),
         choices=[("0", _("放假")), ("1", _("调休上班"))],
