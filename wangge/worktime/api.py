@@ -4,6 +4,7 @@ import datetime
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -28,6 +29,10 @@ router = Router(tags=["calendar"])
 YEARS = {"ge": selectors.FIRST_YEAR, "le": selectors.LAST_YEAR}
 
 
+def _year_message() -> str:
+    return _("年份应在%(a)d至%(b)d之间") % {"a": selectors.FIRST_YEAR, "b": selectors.LAST_YEAR}
+
+
 def _this_year() -> int:
     return timezone.localdate().year
 
@@ -35,17 +40,16 @@ def _this_year() -> int:
 @router.get("/calendar/days", response=list[CalendarDayOut], summary="某年的节假日与调休上班日")
 def list_days(request: HttpRequest, year: Query[int | None] = None):
     if year is not None and not selectors.FIRST_YEAR <= year <= selectors.LAST_YEAR:
-        raise DomainError(f"年份应在{selectors.FIRST_YEAR}至{selectors.LAST_YEAR}之间", field="year")
+        raise DomainError(_year_message(), field="year")
     return selectors.calendar_days(user=request.user, year=year or _this_year())
 
 
 @router.get("/calendar/month", response=list[MonthDayOut], summary="某月每一天是否上班及原因")
 def month(request: HttpRequest, year: int, month: int):
     if not (selectors.FIRST_YEAR <= year <= selectors.LAST_YEAR and 1 <= month <= 12):
-        raise DomainError(
-            f"年份应在{selectors.FIRST_YEAR}至{selectors.LAST_YEAR}之间，月份应为1至12",
-            field="year" if not selectors.FIRST_YEAR <= year <= selectors.LAST_YEAR else "month",
-        )
+        if not selectors.FIRST_YEAR <= year <= selectors.LAST_YEAR:
+            raise DomainError(_year_message(), field="year")
+        raise DomainError(_("月份应为1至12"), field="month")
     return selectors.month_days(user=request.user, year=year, month=month)
 
 
@@ -64,7 +68,9 @@ def delete_day(request: HttpRequest, date: datetime.date):
 def import_days(request: HttpRequest, file: File[UploadedFile], replace: Form[bool] = False):
     require(request.user, MANAGE_CALENDAR)  # before reading the upload
     if file.size > MAX_UPLOAD_BYTES:
-        raise DomainError(f"文件过大，上限 {MAX_UPLOAD_BYTES // 1024} KB", field="file", code="too_large")
+        raise DomainError(
+            _("文件过大，上限 %(kb)d KB") % {"kb": MAX_UPLOAD_BYTES // 1024}, field="file", code="too_large"
+        )
     report = services.import_calendar(data=file.read(), filename=file.name or "", actor=request.user, replace=replace)
     return report
 

@@ -32,7 +32,6 @@ ON_WORDS = frozenset({"上班", "班", "调休上班", "补班", "workday", "wor
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_WEEKDAYS = "一二三四五六日"
 
 
 @dataclass(frozen=True)
@@ -148,9 +147,10 @@ def check_name(name: str) -> str:
 
 
 def makeup_on_weekday_reason(day: datetime.date) -> str:
-    return _("类型：%(d)s 是星期%(w)s，本来就上班；只有周六、周日可以登记为调休上班") % {
+    weekdays = [_("星期一"), _("星期二"), _("星期三"), _("星期四"), _("星期五")]
+    return _("类型：%(d)s 是%(w)s，本来就上班；只有周六、周日可以登记为调休上班") % {
         "d": day.isoformat(),
-        "w": _WEEKDAYS[day.weekday()],
+        "w": weekdays[day.weekday()],
     }
 
 

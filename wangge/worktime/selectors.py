@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.accounts.roles import MANAGE_CALENDAR, require
 from wangge.core.errors import Forbidden
@@ -19,7 +20,7 @@ FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 def _require_reader(user) -> None:
     if user is not None and not (user.is_authenticated and user.is_active):
-        raise Forbidden("请先登录")
+        raise Forbidden(_("请先登录"))
 
 
 def calendar_days(*, user, year: int) -> QuerySet:

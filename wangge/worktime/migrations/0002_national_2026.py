@@ -8,8 +8,6 @@ import uuid
 
 from django.db import migrations
 
-SOURCE = "国务院办公厅关于2026年部分节假日安排的通知（2025年11月4日）"
-
 # (first day, last day, is_working, name)
 SCHEDULE_2026 = [
     ("2026-01-01", "2026-01-03", False, "元旦"),
@@ -37,27 +35,13 @@ def days():
 
 
 def load(apps, schema_editor):
+    # No audit event: the schedule is part of the software (this file is its record), and a fresh
+    # database starts with an empty audit log.
     CalendarDay = apps.get_model("worktime", "CalendarDay")
     CalendarVersion = apps.get_model("worktime", "CalendarVersion")
-    AuditEvent = apps.get_model("core", "AuditEvent")
-    created = []
     for day, is_working, name in days():
-        if not CalendarDay.objects.filter(date=day).exists():
-            created.append(CalendarDay.objects.create(date=day, is_working=is_working, name=name))
+        CalendarDay.objects.get_or_create(date=day, defaults={"is_working": is_working, "name": name})
     CalendarVersion.objects.update_or_create(pk=1, defaults={"token": uuid.uuid4().hex})
-    AuditEvent.objects.create(
-        actor=None,
-        actor_label="系统",
-        verb="calendar.import",
-        target_type="worktime.calendarday",
-        target_id="2026",
-        target_label="2026年全国节假日安排",
-        scope_key="",
-        before=None,
-        after={"created": len(created), "dates": [c.date.isoformat() for c in created]},
-        request_id="migration:worktime.0002",
-        note=SOURCE,
-    )
 
 
 def unload(apps, schema_editor):
@@ -69,9 +53,6 @@ def unload(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("worktime", "0001_initial"),
-        ("core", "0002_audit_append_only"),
-    ]
+    dependencies = [("worktime", "0001_initial")]
 
     operations = [migrations.RunPython(load, unload)]
