@@ -24,6 +24,7 @@ VIEW_AUDIT = "view_audit"
 VIEW_PEOPLE = "view_people"  # see residents' names and masked identifiers in ledgers
 REVEAL_PII = "reveal_pii"  # see an ID number or phone in full, with a recorded reason
 IMPORT_GEOGRAPHY = "import_geography"
+MANAGE_CALENDAR = "manage_calendar"  # the national working calendar (holidays, make-up days)
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
@@ -42,6 +43,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         }
     ),
     REVEAL_PII: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
+    MANAGE_CALENDAR: frozenset({Role.ADMINISTRATOR}),
 }
 
 # Roles whose scope is a department rather than a region node.
@@ -54,6 +56,7 @@ REFUSALS = {
     IMPORT_GEOGRAPHY: _("只有管理员可以导入区划和网格"),
     VIEW_PEOPLE: _("您的角色不能查看居民信息"),
     REVEAL_PII: _("您的角色不能查看完整的身份证号和手机号"),
+    MANAGE_CALENDAR: _("只有管理员可以修改节假日和调休安排"),
 }
 
 
