@@ -198,3 +198,6 @@ WANGGE_NOTIFY_RETRY_SECONDS = int(os.environ.get("WANGGE_NOTIFY_RETRY_SECONDS", 
 WANGGE_NOTIFY_RETRY_MAX_SECONDS = int(os.environ.get("WANGGE_NOTIFY_RETRY_MAX_SECONDS", "3600"))
 WANGGE_NOTIFY_CLAIM_SECONDS = int(os.environ.get("WANGGE_NOTIFY_CLAIM_SECONDS", "300"))
 WANGGE_NOTIFY_BATCH = int(os.environ.get("WANGGE_NOTIFY_BATCH", "100"))
+
+# Working hours of a working day, local time; SLA clocks count only these (docs/worktime.md).
+WANGGE_WORK_HOURS = os.environ.get("WANGGE_WORK_HOURS", "09:00-12:00,13:30-17:30")
