@@ -1,0 +1,266 @@
+"""Reads of units, resources and bookings, each starting from the user's scope.
+
+Staff (capability `view_units`) see the units, resources and bookings of their region subtree.
+Residents see the open resources of their own community and only their own bookings; on a
+resource's calendar they see that other slots are taken, not by whom."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.accounts.roles import BOOK_FOR_SELF, MANAGE_UNITS, VIEW_PEOPLE, VIEW_UNITS, require
+from wangge.core.errors import NotFound
+from wangge.core.scope import get_or_404, restrict
+from wangge.regions.models import Compound, Level, Region
+
+from .bookings import community_key
+from .hours import WEEKDAY_LABELS, hhmm, ranges_on
+from .models import Booking, BookingStatus, Resource, Unit
+
+
+def _region(user, code: str) -> Region:
+    region = restrict(Region.objects.all(), user, "key").filter(code=code).first()
+    if region is None:
+        raise NotFound(_("区域 %(code)s 不存在或不在您的管辖范围内") % {"code": code}, field="region")
+    return region
+
+
+# ---- units ----------------------------------------------------------------------------------
+
+
+def visible_units(*, user) -> QuerySet:
+    return restrict(Unit.objects.select_related("grid", "compound"), user)
+
+
+def unit_list(
+    *, user, q: str = "", kind: str = "", barred: bool | None = None, party: bool | None = None, region_code: str = ""
+) -> QuerySet:
+    """Units of the user's subtree (or of one region inside it), by grid then name."""
+    require(user, VIEW_UNITS)
+    units = visible_units(user=user)
+    if region_code:
+        units = units.filter(region_key__startswith=_region(user, region_code).key)
+    q = (q or "").strip()
+    if q:
+        units = units.filter(
+            Q(name__icontains=q) | Q(credit_code=q.upper()) | Q(contact_name=q) | Q(address__icontains=q)
+        )
+    if kind:
+        units = units.filter(kind=kind)
+    if barred is not None:
+        units = units.filter(booking_barred=barred)
+    if party is not None:
+        units = units.filter(has_party_organisation=party)
+    return units.order_by("region_key", "name", "id")
+
+
+def unit_get(*, user, pk: int) -> Unit:
+    require(user, VIEW_UNITS)
+    return get_or_404(visible_units(user=user), pk=pk)
+
+
+def units_near(*, user, resource: Resource) -> QuerySet:
+    """Units of the user's scope in the resource's community: the ones that book it."""
+    require(user, VIEW_UNITS)
+    return visible_units(user=user).filter(region_key__startswith=resource.region_key[:12]).order_by("name")
+
+
+def grids_in_scope(*, user, limit: int = 2000) -> list[Region]:
+    return list(
+        restrict(Region.objects.filter(level=Level.GRID), user, "key").only("code", "name").order_by("key")[:limit]
+    )
+
+
+def compounds_of_grid(*, user, grid_code: str) -> QuerySet:
+    return restrict(Compound.objects.all(), user).filter(grid__code=grid_code).only("name").order_by("name")
+
+
+# ---- resources ------------------------------------------------------------------------------
+
+
+def visible_resources(*, user) -> QuerySet:
+    resources = Resource.objects.select_related("owner_unit", "owner_compound")
+    if user is not None and user.is_authenticated and user.can(VIEW_UNITS):
+        return restrict(resources, user)
+    if user is not None and user.is_authenticated and user.can(BOOK_FOR_SELF):
+        key = community_key(user)
+        if key is not None:
+            return resources.filter(region_key__startswith=key, is_active=True)
+    return resources.none()
+
+
+def resource_list(
+    *,
+    user,
+    q: str = "",
+    kind: str = "",
+    region_code: str = "",
+    owner_unit: Unit | None = None,
+    owner_compound: Compound | None = None,
+) -> QuerySet:
+    """Resources the user may see: staff their subtree's, residents their community's open ones."""
+    resources = visible_resources(user=user)
+    if region_code:
+        resources = resources.filter(region_key__startswith=_region(user, region_code).key)
+    q = (q or "").strip()
+    if q:
+        resources = resources.filter(
+            Q(name__icontains=q)
+            | Q(location__icontains=q)
+            | Q(owner_unit__name__icontains=q)
+            | Q(owner_compound__name__icontains=q)
+        )
+    if kind:
+        resources = resources.filter(kind=kind)
+    if owner_unit is not None:
+        resources = resources.filter(owner_unit=owner_unit)
+    if owner_compound is not None:
+        resources = resources.filter(owner_compound=owner_compound)
+    return resources.order_by("region_key", "name", "id")
+
+
+def resource_get(*, user, pk: int) -> Resource:
+    return get_or_404(visible_resources(user=user), pk=pk)
+
+
+# ---- bookings -------------------------------------------------------------------------------
+
+
+def visible_bookings(*, user) -> QuerySet:
+    bookings = Booking.objects.select_related("resource", "unit", "resident")
+    if user is not None and user.is_authenticated and user.can(VIEW_UNITS):
+        return restrict(bookings, user, "resource__region_key")
+    if user is not None and user.is_authenticated and user.can(BOOK_FOR_SELF):
+        return bookings.filter(resident=user)
+    return bookings.none()
+
+
+def booking_list(
+    *,
+    user,
+    resource: Resource | None = None,
+    unit: Unit | None = None,
+    status: str = "",
+    upcoming: bool = False,
+    start: datetime.datetime | None = None,
+    end: datetime.datetime | None = None,
+) -> QuerySet:
+    """Bookings the user may see (staff: their subtree's; residents: their own), soonest first."""
+    bookings = visible_bookings(user=user)
+    if resource is not None:
+        bookings = bookings.filter(resource=resource)
+    if unit is not None:
+        bookings = bookings.filter(unit=unit)
+    if status:
+        bookings = bookings.filter(status=status)
+    if upcoming:
+        bookings = bookings.filter(ends_at__gt=timezone.now())
+    if start is not None:
+        bookings = bookings.filter(ends_at__gt=start)
+    if end is not None:
+        bookings = bookings.filter(starts_at__lt=end)
+    return bookings.order_by("starts_at", "id")
+
+
+def booking_get(*, user, pk: int) -> Booking:
+    return get_or_404(visible_bookings(user=user), pk=pk)
+
+
+def booker_label(user, booking: Booking) -> str:
+    """Who booked, as this viewer may know it: staff see the unit (and a resident's name only
+    with the right to see people); residents see only which bookings are theirs."""
+    if user.can(VIEW_UNITS):
+        if booking.unit_id:
+            return booking.unit.name
+        if user.can(VIEW_PEOPLE):
+            return str(booking.resident)
+        return _("居民")
+    if booking.resident_id == user.pk:
+        return _("我的预约")
+    return _("已预约")
+
+
+@dataclass
+class CalendarEntry:
+    booking: Booking
+    start: str
+    end: str
+    label: str
+    mine: bool
+    can_cancel: bool
+    left: float  # position on a 24-hour bar, in percent
+    width: float
+
+
+@dataclass
+class CalendarDay:
+    date: datetime.date
+    weekday: str
+    opening: list[tuple[str, str]]
+    opening_bars: list[tuple[float, float]]
+    entries: list[CalendarEntry] = field(default_factory=list)
+    is_today: bool = False
+    is_past: bool = False
+
+
+def week_start_of(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def resource_week(*, user, resource: Resource, week_start: datetime.date) -> list[CalendarDay]:
+    """The resource's seven days from `week_start` (a Monday): opening ranges and the active
+    bookings, each labelled for this viewer. One query."""
+    zone = timezone.get_current_timezone()
+    begin = datetime.datetime.combine(week_start, datetime.time(), tzinfo=zone)
+    finish = begin + datetime.timedelta(days=7)
+    bookings = (
+        Booking.objects.filter(resource=resource, status=BookingStatus.ACTIVE, starts_at__lt=finish, ends_at__gt=begin)
+        .select_related("unit", "resident")
+        .order_by("starts_at")
+    )
+    today, now = timezone.localdate(), timezone.now()
+    days = []
+    for offset in range(7):
+        day = week_start + datetime.timedelta(days=offset)
+        ranges = ranges_on(resource.opening_hours, day)
+        days.append(
+            CalendarDay(
+                date=day,
+                weekday=str(WEEKDAY_LABELS[day.weekday()]),
+                opening=[(hhmm(a), hhmm(b)) for a, b in ranges],
+                opening_bars=[(a / 14.4, (b - a) / 14.4) for a, b in ranges],
+                is_today=day == today,
+                is_past=day < today,
+            )
+        )
+    for booking in bookings:
+        start, end = timezone.localtime(booking.starts_at), timezone.localtime(booking.ends_at)
+        index = (start.date() - week_start).days
+        if not 0 <= index < 7:
+            continue
+        minutes = start.hour * 60 + start.minute
+        length = (end - start).total_seconds() / 60
+        mine = booking.resident_id == user.pk
+        days[index].entries.append(
+            CalendarEntry(
+                booking=booking,
+                start=f"{start:%H:%M}",
+                end=f"{end:%H:%M}" if end.date() == start.date() else "24:00",
+                label=booker_label(user, booking),
+                mine=mine,
+                can_cancel=booking.starts_at > now and (mine or user.can(MANAGE_UNITS)),
+                left=minutes / 14.4,
+                width=length / 14.4,
+            )
+        )
+    return days
+
+
+def unit_counts(*, user) -> dict:
+    """Units of the scope by kind, for the list page's summary."""
+    require(user, VIEW_UNITS)
+    rows = restrict(Unit.objects.all(), user).values("kind").annotate(n=Count("id")).order_by("kind")
+    return {row["kind"]: row["n"] for row in rows}
