@@ -191,7 +191,7 @@ def unit_update(
     """Change a unit's record; None leaves a field as it is (contact_phone="" clears the phone).
     Moving the unit to another grid moves the resources it owns with it."""
     require(actor, MANAGE_UNITS)
-    unit = Unit.objects.select_for_update().select_related("grid", "compound").get(pk=unit.pk)
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)
     if actor is not None and not in_scope(actor, unit.region_key):
         raise NotFound(_("未找到该单位，或不在您的管辖范围内"))
     before = audit.snapshot(unit)
