@@ -186,6 +186,7 @@ def booker_label(user, booking: Booking) -> str:
 @dataclass
 class CalendarEntry:
     booking: Booking
+    booking_id: int | None  # only for the viewer's own bookings, or for staff
     start: str
     end: str
     label: str
@@ -247,6 +248,7 @@ def resource_week(*, user, resource: Resource, week_start: datetime.date) -> lis
         days[index].entries.append(
             CalendarEntry(
                 booking=booking,
+                booking_id=booking.pk if mine or user.can(VIEW_UNITS) else None,
                 start=f"{start:%H:%M}",
                 end=f"{end:%H:%M}" if end.date() == start.date() else "24:00",
                 label=booker_label(user, booking),

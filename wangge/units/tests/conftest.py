@@ -103,3 +103,16 @@ def resources(units, tree):
             low_price="20",
         ),
     }
+
+
+@pytest.fixture
+def login(all_users):
+    """A test client logged in as one of `all_users`."""
+    from django.test import Client
+
+    def build(name: str) -> Client:
+        client = Client()
+        client.force_login(all_users[name])
+        return client
+
+    return build
