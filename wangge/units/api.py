@@ -120,8 +120,8 @@ def resource_calendar(request: HttpRequest, resource_id: int, week: datetime.dat
     """`week` is any date of the wanted week (default: this week); the answer starts on its Monday."""
     resource = selectors.resource_get(user=request.user, pk=resource_id)
     start = selectors.week_start_of(week or timezone.localdate())
-    days = selectors.resource_week(user=request.user, resource=resource, week_start=start)
-    return {"resource_id": resource.pk, "week_start": start, "days": days}
+    week = selectors.resource_week(user=request.user, resource=resource, week_start=start)
+    return {"resource_id": resource.pk, "week_start": start, "days": week.days}
 
 
 # ---- bookings -------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from wangge.accounts.roles import BOOK_FOR_SELF, MANAGE_UNITS, require
@@ -23,8 +22,17 @@ from wangge.core import audit
 from wangge.core.errors import Conflict, DomainError, Forbidden, NotFound
 from wangge.core.scope import in_scope, scope_key_of
 
-from .hours import SLOT_MINUTES, WEEKDAY_LABELS, WEEKDAYS, day_text, is_on_slot_grid, slot_starts, within_opening
-from .models import Booking, BookingSlot, BookingStatus, PriceRule, Resource, Unit
+from .hours import (
+    SLOT_MINUTES,
+    WEEKDAY_LABELS,
+    WEEKDAYS,
+    day_text,
+    is_on_slot_grid,
+    slot_starts,
+    span_text,
+    within_opening,
+)
+from .models import Booking, BookingSlot, BookingStatus, Resource, Unit
 
 BOOKING_HORIZON_DAYS = 90
 
@@ -52,13 +60,8 @@ def resident_may_see(user, resource: Resource) -> bool:
 
 
 def price_of(resource: Resource, *, for_unit: bool, hours: Decimal) -> Decimal:
-    """乐山's three rules: free for everyone; residents pay the low price of a resident-low-cost
-    resource and units the low price of a unit-low-cost one; the other side pays the standard price."""
-    if resource.price_rule == PriceRule.FREE:
-        return Decimal("0.00")
-    favoured = (resource.price_rule == PriceRule.UNIT_LOW_COST) == for_unit
-    rate = resource.low_price if favoured else resource.standard_price
-    return (rate * hours).quantize(Decimal("0.01"))
+    """What a booking of `hours` costs the booker (see `Resource.rate_for`)."""
+    return (resource.rate_for(for_unit=for_unit) * hours).quantize(Decimal("0.01"))
 
 
 def _local(moment: datetime.datetime, field: str) -> datetime.datetime:
@@ -68,11 +71,6 @@ def _local(moment: datetime.datetime, field: str) -> datetime.datetime:
         # A time without a zone is a local wall-clock time, as people and spreadsheets write it.
         moment = timezone.make_aware(moment)
     return timezone.localtime(moment)
-
-
-def _span_text(start: datetime.datetime, end: datetime.datetime) -> str:
-    start, end = timezone.localtime(start), timezone.localtime(end)
-    return f"{date_format(start, 'Y-m-d')} {start:%H:%M}–{end:%H:%M}"
 
 
 def _check_times(resource: Resource, start: datetime.datetime, end: datetime.datetime) -> None:
@@ -90,7 +88,7 @@ def _check_times(resource: Resource, start: datetime.datetime, end: datetime.dat
     if not within_opening(resource.opening_hours, start, end):
         raise DomainError(
             _("%(span)s 不在开放时间内（须在同一天的一个开放时段之内）：%(hours)s")
-            % {"span": _span_text(start, end), "hours": _opening_text(resource, start.date())},
+            % {"span": span_text(start, end), "hours": _opening_text(resource, start.date())},
             field="starts_at",
         )
 
@@ -167,7 +165,7 @@ def booking_create(
     if clash is not None:
         raise SlotTaken(
             _("该时段已被预约（%(span)s 已有预约），请选择其他时间")
-            % {"span": _span_text(clash.starts_at, clash.ends_at)},
+            % {"span": span_text(clash.starts_at, clash.ends_at)},
             field="starts_at",
         )
     hours = Decimal((end - start).total_seconds()) / Decimal(3600)

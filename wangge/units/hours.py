@@ -13,6 +13,8 @@ which is what forms and spreadsheets use.
 import datetime
 import re
 
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -229,3 +231,10 @@ def slot_starts(start: datetime.datetime, end: datetime.datetime) -> list[dateti
         starts.append(moment)
         moment += step
     return starts
+
+
+def span_text(start: datetime.datetime, end: datetime.datetime) -> str:
+    """ "2026-03-02 09:00–10:30" in local time; a span ending at midnight ends at 24:00."""
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    finish = "24:00" if end.date() > start.date() and end.time() == datetime.time() else f"{end:%H:%M}"
+    return f"{date_format(start, 'Y-m-d')} {start:%H:%M}–{finish}"

@@ -7,6 +7,8 @@ IMMEDIATE transactions serialise writers anyway), and every booked half-hour is 
 second booking of the same slot whatever code path writes it.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -17,7 +19,7 @@ from wangge.core.models import TimeStamped
 from wangge.core.validators import check_credit_code
 from wangge.regions.models import Compound, Level, Region
 
-from .hours import check_week
+from .hours import check_week, span_text
 
 
 class UnitKind(models.TextChoices):
@@ -181,6 +183,22 @@ class Resource(TimeStamped):
     def owner(self):
         return self.owner_unit if self.owner_unit_id else self.owner_compound
 
+    def rate_for(self, *, for_unit: bool) -> Decimal:
+        """Yuan per hour for a unit or a resident under 乐山's three rules: free for everyone; the
+        favoured side (residents or co-building units) pays the low price, the other the standard."""
+        if self.price_rule == PriceRule.FREE:
+            return Decimal("0.00")
+        favoured = (self.price_rule == PriceRule.UNIT_LOW_COST) == for_unit
+        return self.low_price if favoured else self.standard_price
+
+    @property
+    def resident_rate(self) -> Decimal:
+        return self.rate_for(for_unit=False)
+
+    @property
+    def unit_rate(self) -> Decimal:
+        return self.rate_for(for_unit=True)
+
     def clean(self):
         errors = {}
         reason = check_week(self.opening_hours)
@@ -265,7 +283,11 @@ class Booking(TimeStamped):
         ]
 
     def __str__(self):
-        return f"{self.resource_id}@{self.starts_at:%Y-%m-%d %H:%M}"
+        return span_text(self.starts_at, self.ends_at)
+
+    @property
+    def span_text(self) -> str:
+        return span_text(self.starts_at, self.ends_at)
 
 
 class BookingSlot(models.Model):

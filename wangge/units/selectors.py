@@ -62,6 +62,12 @@ def unit_get(*, user, pk: int) -> Unit:
     return get_or_404(visible_units(user=user), pk=pk)
 
 
+def unit_options(*, user, limit: int = 2000) -> list[Unit]:
+    """Names and codes of the scope's units, for a form's suggestions."""
+    require(user, VIEW_UNITS)
+    return list(restrict(Unit.objects.only("name", "credit_code"), user).order_by("name")[:limit])
+
+
 def units_near(*, user, resource: Resource) -> QuerySet:
     """Units of the user's scope in the resource's community: the ones that book it."""
     require(user, VIEW_UNITS)
@@ -192,8 +198,9 @@ class CalendarEntry:
     label: str
     mine: bool
     can_cancel: bool
-    left: float  # position on a 24-hour bar, in percent
-    width: float
+    minutes: tuple[int, int]  # since local midnight
+    left: float = 0.0  # position on the day's bar, percent of the week's window
+    width: float = 0.0
 
 
 @dataclass
@@ -201,19 +208,43 @@ class CalendarDay:
     date: datetime.date
     weekday: str
     opening: list[tuple[str, str]]
-    opening_bars: list[tuple[float, float]]
+    opening_minutes: list[tuple[int, int]]
     entries: list[CalendarEntry] = field(default_factory=list)
+    opening_bars: list[tuple[float, float]] = field(default_factory=list)
     is_today: bool = False
     is_past: bool = False
+
+
+@dataclass
+class CalendarWeek:
+    week_start: datetime.date
+    days: list[CalendarDay]
+    window: tuple[int, int]  # minutes: earliest opening to latest closing of the week
+    ticks: list[tuple[str, float]]  # hour labels on the bars
+
+    @property
+    def previous(self) -> datetime.date:
+        return self.week_start - datetime.timedelta(days=7)
+
+    @property
+    def next(self) -> datetime.date:
+        return self.week_start + datetime.timedelta(days=7)
+
+    @property
+    def times(self) -> list[str]:
+        """Every half hour of the window, for the booking form's time pickers."""
+        first, last = self.window
+        return [hhmm(m) for m in range(first, last + 1, 30)]
 
 
 def week_start_of(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
-def resource_week(*, user, resource: Resource, week_start: datetime.date) -> list[CalendarDay]:
+def resource_week(*, user, resource: Resource, week_start: datetime.date) -> CalendarWeek:
     """The resource's seven days from `week_start` (a Monday): opening ranges and the active
-    bookings, each labelled for this viewer. One query."""
+    bookings, each labelled for this viewer, placed on bars spanning the week's opening window.
+    One query."""
     zone = timezone.get_current_timezone()
     begin = datetime.datetime.combine(week_start, datetime.time(), tzinfo=zone)
     finish = begin + datetime.timedelta(days=7)
@@ -232,7 +263,7 @@ def resource_week(*, user, resource: Resource, week_start: datetime.date) -> lis
                 date=day,
                 weekday=str(WEEKDAY_LABELS[day.weekday()]),
                 opening=[(hhmm(a), hhmm(b)) for a, b in ranges],
-                opening_bars=[(a / 14.4, (b - a) / 14.4) for a, b in ranges],
+                opening_minutes=ranges,
                 is_today=day == today,
                 is_past=day < today,
             )
@@ -242,23 +273,36 @@ def resource_week(*, user, resource: Resource, week_start: datetime.date) -> lis
         index = (start.date() - week_start).days
         if not 0 <= index < 7:
             continue
-        minutes = start.hour * 60 + start.minute
-        length = (end - start).total_seconds() / 60
+        first = start.hour * 60 + start.minute
+        last = first + int((end - start).total_seconds() // 60)
         mine = booking.resident_id == user.pk
         days[index].entries.append(
             CalendarEntry(
                 booking=booking,
                 booking_id=booking.pk if mine or user.can(VIEW_UNITS) else None,
-                start=f"{start:%H:%M}",
-                end=f"{end:%H:%M}" if end.date() == start.date() else "24:00",
+                start=hhmm(first),
+                end=hhmm(min(last, 1440)),
                 label=booker_label(user, booking),
                 mine=mine,
                 can_cancel=booking.starts_at > now and (mine or user.can(MANAGE_UNITS)),
-                left=minutes / 14.4,
-                width=length / 14.4,
+                minutes=(first, min(last, 1440)),
             )
         )
-    return days
+    spans = [m for day in days for m in day.opening_minutes] + [e.minutes for day in days for e in day.entries]
+    window = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else (8 * 60, 22 * 60)
+    size = window[1] - window[0]
+
+    def percent(minutes: int) -> float:
+        return round((minutes - window[0]) * 100 / size, 2)
+
+    for day in days:
+        day.opening_bars = [(percent(a), percent(b) - percent(a)) for a, b in day.opening_minutes]
+        for entry in day.entries:
+            entry.left = percent(entry.minutes[0])
+            entry.width = percent(entry.minutes[1]) - entry.left
+    step = 120 if size <= 16 * 60 else 240
+    ticks = [(hhmm(m), percent(m)) for m in range(window[0] - window[0] % 60, window[1] + 1, step) if m >= window[0]]
+    return CalendarWeek(week_start=week_start, days=days, window=window, ticks=ticks)
 
 
 def unit_counts(*, user) -> dict:
