@@ -115,13 +115,12 @@ def delete_resource(request: HttpRequest, resource_id: int):
     return Status(204, None)
 
 
-@router.get("/resources/{resource_id}/calendar", response=CalendarOut, summary="资源一周的开放时间和预约")
-def resource_calendar(request: HttpRequest, resource_id: int, week: datetime.date | None = None):
-    """`week` is any date of the wanted week (default: this week); the answer starts on its Monday."""
+@router.get("/resources/{resource_id}/calendar", response=CalendarOut, summary="资源7天内的开放时间和预约")
+def resource_calendar(request: HttpRequest, resource_id: int, start: datetime.date | None = None):
+    """Seven days from `start` (default: today)."""
     resource = selectors.resource_get(user=request.user, pk=resource_id)
-    start = selectors.week_start_of(week or timezone.localdate())
-    week = selectors.resource_week(user=request.user, resource=resource, week_start=start)
-    return {"resource_id": resource.pk, "week_start": start, "days": week.days}
+    week = selectors.resource_week(user=request.user, resource=resource, start=start or timezone.localdate())
+    return {"resource_id": resource.pk, "start": week.start, "days": week.days}
 
 
 # ---- bookings -------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ class BookingForm(forms.Form):
     """Times are half hours, "24:00" ending at midnight; `offer_times` fills the pickers with
     the resource's opening window (any half hour parses, so a bound form never loses input)."""
 
-    day = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     start = forms.RegexField(label=_("开始"), regex=_TIME, widget=forms.Select)
     end = forms.RegexField(label=_("结束"), regex=_TIME, widget=forms.Select)
     unit_id = forms.TypedChoiceField(label=_("预约单位"), coerce=int, required=False)

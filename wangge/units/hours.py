@@ -171,10 +171,8 @@ def day_text(ranges: list) -> str:
     return ", ".join(f"{a}-{b}" for a, b in ranges)
 
 
-def format_week_text(week: dict) -> str:
-    """The stored form as text `parse_week_text` reads back: days with equal hours grouped,
-    runs of three or more days written 周一至周五. It is a data format, the same in every
-    interface language (pages show `week_rows` instead)."""
+def _grouped(week: dict, labels, through) -> list[str]:
+    """Days with equal hours grouped, runs of three or more days written first-through-last."""
     groups: dict[tuple, list[int]] = {}
     for index, day in enumerate(WEEKDAYS):
         ranges = week.get(day) or []
@@ -193,16 +191,22 @@ def format_week_text(week: dict) -> str:
         words = []
         for run in runs:
             if len(run) >= 3:
-                words.append(f"{_TEXT_DAYS[run[0]]}至{_TEXT_DAYS[run[-1]]}")
+                words.append(through(str(labels[run[0]]), str(labels[run[-1]])))
             else:
-                words.extend(_TEXT_DAYS[d] for d in run)
+                words.extend(str(labels[d]) for d in run)
         segments.append(f"{'、'.join(words)} {day_text(ranges)}")
-    return "；".join(segments)
+    return segments
 
 
-def week_rows(week: dict) -> list[tuple[str, str]]:
-    """(weekday label, "08:00-12:00, 14:00-18:00" or "不开放") for every day, for display."""
-    return [(str(WEEKDAY_LABELS[i]), day_text(week.get(day) or []) or _("不开放")) for i, day in enumerate(WEEKDAYS)]
+def format_week_text(week: dict) -> str:
+    """The stored form as text `parse_week_text` reads back ("周一至周五 08:00-18:00；周六 …").
+    It is a data format, the same in every interface language (pages show `describe_week`)."""
+    return "；".join(_grouped(week, _TEXT_DAYS, lambda first, last: f"{first}至{last}"))
+
+
+def describe_week(week: dict) -> list[str]:
+    """One line per group of days with equal hours, in the interface language."""
+    return _grouped(week, WEEKDAY_LABELS, lambda first, last: _("%(first)s至%(last)s") % {"first": first, "last": last})
 
 
 def ranges_on(week: dict, day: datetime.date) -> list[tuple[int, int]]:

@@ -248,5 +248,5 @@ class CalendarDayOut(Schema):
 
 class CalendarOut(Schema):
     resource_id: int
-    week_start: datetime.date
+    start: datetime.date
     days: list[CalendarDayOut]

@@ -217,18 +217,18 @@ class CalendarDay:
 
 @dataclass
 class CalendarWeek:
-    week_start: datetime.date
+    start: datetime.date
     days: list[CalendarDay]
     window: tuple[int, int]  # minutes: earliest opening to latest closing of the week
     ticks: list[tuple[str, float]]  # hour labels on the bars
 
     @property
     def previous(self) -> datetime.date:
-        return self.week_start - datetime.timedelta(days=7)
+        return self.start - datetime.timedelta(days=7)
 
     @property
     def next(self) -> datetime.date:
-        return self.week_start + datetime.timedelta(days=7)
+        return self.start + datetime.timedelta(days=7)
 
     @property
     def times(self) -> list[str]:
@@ -237,16 +237,12 @@ class CalendarWeek:
         return [hhmm(m) for m in range(first, last + 1, 30)]
 
 
-def week_start_of(day: datetime.date) -> datetime.date:
-    return day - datetime.timedelta(days=day.weekday())
-
-
-def resource_week(*, user, resource: Resource, week_start: datetime.date) -> CalendarWeek:
-    """The resource's seven days from `week_start` (a Monday): opening ranges and the active
-    bookings, each labelled for this viewer, placed on bars spanning the week's opening window.
-    One query."""
+def resource_week(*, user, resource: Resource, start: datetime.date) -> CalendarWeek:
+    """Seven days of the resource from `start` (today, on a phone, is the useful first day):
+    opening ranges and the active bookings, each labelled for this viewer, placed on bars that
+    span the week's opening window. One query."""
     zone = timezone.get_current_timezone()
-    begin = datetime.datetime.combine(week_start, datetime.time(), tzinfo=zone)
+    begin = datetime.datetime.combine(start, datetime.time(), tzinfo=zone)
     finish = begin + datetime.timedelta(days=7)
     bookings = (
         Booking.objects.filter(resource=resource, status=BookingStatus.ACTIVE, starts_at__lt=finish, ends_at__gt=begin)
@@ -256,7 +252,7 @@ def resource_week(*, user, resource: Resource, week_start: datetime.date) -> Cal
     today, now = timezone.localdate(), timezone.now()
     days = []
     for offset in range(7):
-        day = week_start + datetime.timedelta(days=offset)
+        day = start + datetime.timedelta(days=offset)
         ranges = ranges_on(resource.opening_hours, day)
         days.append(
             CalendarDay(
@@ -269,12 +265,12 @@ def resource_week(*, user, resource: Resource, week_start: datetime.date) -> Cal
             )
         )
     for booking in bookings:
-        start, end = timezone.localtime(booking.starts_at), timezone.localtime(booking.ends_at)
-        index = (start.date() - week_start).days
+        local_start, local_end = timezone.localtime(booking.starts_at), timezone.localtime(booking.ends_at)
+        index = (local_start.date() - start).days
         if not 0 <= index < 7:
             continue
-        first = start.hour * 60 + start.minute
-        last = first + int((end - start).total_seconds() // 60)
+        first = local_start.hour * 60 + local_start.minute
+        last = first + int((local_end - local_start).total_seconds() // 60)
         mine = booking.resident_id == user.pk
         days[index].entries.append(
             CalendarEntry(
@@ -302,7 +298,7 @@ def resource_week(*, user, resource: Resource, week_start: datetime.date) -> Cal
             entry.width = percent(entry.minutes[1]) - entry.left
     step = 120 if size <= 16 * 60 else 240
     ticks = [(hhmm(m), percent(m)) for m in range(window[0] - window[0] % 60, window[1] + 1, step) if m >= window[0]]
-    return CalendarWeek(week_start=week_start, days=days, window=window, ticks=ticks)
+    return CalendarWeek(start=start, days=days, window=window, ticks=ticks)
 
 
 def unit_counts(*, user) -> dict:

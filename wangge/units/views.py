@@ -28,7 +28,7 @@ from .forms import (
     UnitFilterForm,
     UnitForm,
 )
-from .hours import format_week_text, week_rows
+from .hours import describe_week, format_week_text
 from .models import UnitKind
 
 PAGE_SIZE = 30
@@ -270,21 +270,20 @@ def resource_list(request):
     )
 
 
-def _parse_week(value: str) -> datetime.date:
+def _parse_day(value: str) -> datetime.date:
     try:
-        day = datetime.date.fromisoformat(value) if value else timezone.localdate()
+        return datetime.date.fromisoformat(value) if value else timezone.localdate()
     except ValueError:
-        day = timezone.localdate()
-    return selectors.week_start_of(day)
+        return timezone.localdate()
 
 
-def _render_resource(request, resource, week_start: datetime.date, booking_form=None):
+def _render_resource(request, resource, start: datetime.date, booking_form=None):
     user = request.user
-    week = selectors.resource_week(user=user, resource=resource, week_start=week_start)
+    week = selectors.resource_week(user=user, resource=resource, start=start)
     may_book_for_units = user.can(MANAGE_UNITS)
     units = list(selectors.units_near(user=user, resource=resource)) if may_book_for_units else None
     if booking_form is None and (may_book_for_units or user.can(BOOK_FOR_SELF)):
-        booking_form = BookingForm(initial={"day": max(week.week_start, timezone.localdate())}, units=units)
+        booking_form = BookingForm(initial={"day": max(week.start, timezone.localdate())}, units=units)
     if booking_form is not None:
         booking_form.offer_times(week.times)
     return render(
@@ -293,7 +292,7 @@ def _render_resource(request, resource, week_start: datetime.date, booking_form=
         {
             "resource": resource,
             "week": week,
-            "hours": week_rows(resource.opening_hours),
+            "hours": describe_week(resource.opening_hours),
             "booking_form": booking_form,
             "can_manage": may_book_for_units,
             "is_resident": user.can(BOOK_FOR_SELF),
@@ -306,7 +305,7 @@ def _render_resource(request, resource, week_start: datetime.date, booking_form=
 def resource_detail(request, pk):
     """The resource and its week (phone-friendly calendar), with the booking form."""
     resource = selectors.resource_get(user=request.user, pk=pk)
-    return _render_resource(request, resource, _parse_week(request.GET.get("week", "")))
+    return _render_resource(request, resource, _parse_day(request.GET.get("start", "")))
 
 
 @login_required
@@ -340,9 +339,9 @@ def resource_book(request, pk):
                 _("已预约 %(name)s：%(span)s")
                 % {"name": resource.name, "span": bookings.span_text(booking.starts_at, booking.ends_at)},
             )
-            week = selectors.week_start_of(timezone.localtime(booking.starts_at).date())
-            return redirect(reverse("units:resource_detail", args=[resource.pk]) + f"?week={week.isoformat()}")
-    return _render_resource(request, resource, _parse_week(request.POST.get("day", "")), form)
+            day = timezone.localtime(booking.starts_at).date()
+            return redirect(reverse("units:resource_detail", args=[resource.pk]) + f"?start={day.isoformat()}")
+    return _render_resource(request, resource, _parse_day(request.POST.get("day", "")), form)
 
 
 def _resource_arguments(data: dict) -> dict:

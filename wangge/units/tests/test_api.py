@@ -191,19 +191,20 @@ def test_residents_see_their_communitys_open_resources_and_their_own_bookings(lo
 
 def test_the_calendar_shows_taken_slots_but_not_who_to_residents(login, all_users, resources, booked):
     week = at().date().isoformat()
-    other = login("resident_a2").get(f"/api/v1/resources/{resources['a'].pk}/calendar?week={week}").json()
+    other = login("resident_a2").get(f"/api/v1/resources/{resources['a'].pk}/calendar?start={week}").json()
     entries = [e for day in other["days"] for e in day["bookings"]]
     assert entries == [
         {"booking_id": None, "start": "09:00", "end": "10:00", "label": "已预约", "mine": False, "can_cancel": False}
     ]
-    assert other["days"][0]["weekday"] == "周一" and len(other["days"]) == 7
+    assert other["start"] == other["days"][0]["date"] == week and len(other["days"]) == 7
+    assert other["days"][0]["weekday"] == ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][at().weekday()]
     assert all(day["opening"] == [["08:00", "22:00"]] for day in other["days"])
-    own = login("resident_a").get(f"/api/v1/resources/{resources['a'].pk}/calendar?week={week}").json()
+    own = login("resident_a").get(f"/api/v1/resources/{resources['a'].pk}/calendar?start={week}").json()
     mine = [e for day in own["days"] for e in day["bookings"]][0]
     assert mine["label"] == "我的预约" and mine["booking_id"] == booked["a"].pk and mine["can_cancel"]
-    staff = login("community_a").get(f"/api/v1/resources/{resources['a'].pk}/calendar?week={week}").json()
+    staff = login("community_a").get(f"/api/v1/resources/{resources['a'].pk}/calendar?start={week}").json()
     assert [e for day in staff["days"] for e in day["bookings"]][0]["label"] == "resident_a"
-    leader = login("leader_a").get(f"/api/v1/resources/{resources['a'].pk}/calendar?week={week}").json()
+    leader = login("leader_a").get(f"/api/v1/resources/{resources['a'].pk}/calendar?start={week}").json()
     assert [e for day in leader["days"] for e in day["bookings"]][0]["label"] == "居民"
 
 
@@ -329,4 +330,4 @@ def test_list_endpoints_stay_within_a_query_budget(login, all_users, tree, djang
     with django_assert_max_num_queries(6):
         assert resident.get("/api/v1/bookings").json()["count"] == 12
     with django_assert_max_num_queries(6):
-        resident.get(f"/api/v1/resources/{resource.pk}/calendar?week={at().date().isoformat()}")
+        resident.get(f"/api/v1/resources/{resource.pk}/calendar?start={at().date().isoformat()}")

@@ -208,7 +208,7 @@ def test_the_calendar_page_and_booking_as_a_resident(login, all_users, resources
     client = login("resident_a2")
     url = f"/units/resources/{resources['a'].pk}/"
     week = at().date().isoformat()
-    html = client.get(f"{url}?week={week}").content.decode()
+    html = client.get(f"{url}?start={week}").content.decode()
     assert "第一小学操场" in html and "已预约" in html and ">resident_a<" not in html
     assert "09:00–10:00" in html and "提交预约" in html and "预约单位" not in html
     taken = client.post(url + "book/", {"day": week, "start": "09:30", "end": "10:30"})
