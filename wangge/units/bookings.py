@@ -67,10 +67,13 @@ def price_of(resource: Resource, *, for_unit: bool, hours: Decimal) -> Decimal:
 def _local(moment: datetime.datetime, field: str) -> datetime.datetime:
     if not isinstance(moment, datetime.datetime):
         raise DomainError(_("请填写日期和时间"), field=field)
-    if timezone.is_naive(moment):
-        # A time without a zone is a local wall-clock time, as people and spreadsheets write it.
-        moment = timezone.make_aware(moment)
-    return timezone.localtime(moment)
+    try:
+        if timezone.is_naive(moment):
+            # A time without a zone is a local wall-clock time, as people and spreadsheets write it.
+            moment = timezone.make_aware(moment)
+        return timezone.localtime(moment)
+    except OverflowError:  # year 1 or 9999 shifted across the date line
+        raise DomainError(_("日期超出范围"), field=field) from None
 
 
 def _check_times(resource: Resource, start: datetime.datetime, end: datetime.datetime) -> None:
@@ -147,8 +150,8 @@ def booking_create(
     start, end = _local(starts_at, "starts_at"), _local(ends_at, "ends_at")
     _check_times(resource, start, end)
     if attendees is not None:
-        if attendees < 1:
-            raise DomainError(_("人数应为正整数"), field="attendees")
+        if attendees < 1 or attendees > 1_000_000:
+            raise DomainError(_("人数应为 1 至 1000000 之间的整数"), field="attendees")
         if resource.capacity is not None and attendees > resource.capacity:
             raise DomainError(
                 _("人数 %(n)d 超过了该资源的容量 %(cap)d") % {"n": attendees, "cap": resource.capacity},

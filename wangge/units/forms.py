@@ -4,6 +4,7 @@ import datetime
 import re
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import PriceRule, ResourceKind, UnitKind
@@ -146,6 +147,12 @@ class BookingForm(forms.Form):
             self.fields["unit_id"].choices = [("", _("请选择"))] + [
                 (u.pk, f"{u.name}（{barred}）" if u.booking_barred else u.name) for u in units
             ]
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if abs((day - timezone.localdate()).days) > 3650:
+            raise forms.ValidationError(_("日期超出范围"))
+        return day
 
     def offer_times(self, times: list[str]) -> None:
         self.fields["start"].widget.choices = [(t, t) for t in times[:-1]]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.accounts.roles import BOOK_FOR_SELF, MANAGE_UNITS, VIEW_PEOPLE, VIEW_UNITS, require
-from wangge.core.errors import NotFound
+from wangge.core.errors import DomainError, NotFound
 from wangge.core.scope import get_or_404, restrict
 from wangge.regions.models import Compound, Level, Region
 
@@ -237,10 +237,16 @@ class CalendarWeek:
         return [hhmm(m) for m in range(first, last + 1, 30)]
 
 
+CALENDAR_REACH_DAYS = 3650
+
+
 def resource_week(*, user, resource: Resource, start: datetime.date) -> CalendarWeek:
     """Seven days of the resource from `start` (today, on a phone, is the useful first day):
     opening ranges and the active bookings, each labelled for this viewer, placed on bars that
     span the week's opening window. One query."""
+    today, now = timezone.localdate(), timezone.now()
+    if abs((start - today).days) > CALENDAR_REACH_DAYS:
+        raise DomainError(_("日历只能查看前后十年内的日期"), field="start")
     zone = timezone.get_current_timezone()
     begin = datetime.datetime.combine(start, datetime.time(), tzinfo=zone)
     finish = begin + datetime.timedelta(days=7)
@@ -249,7 +255,6 @@ def resource_week(*, user, resource: Resource, start: datetime.date) -> Calendar
         .select_related("unit", "resident")
         .order_by("starts_at")
     )
-    today, now = timezone.localdate(), timezone.now()
     days = []
     for offset in range(7):
         day = start + datetime.timedelta(days=offset)

@@ -271,10 +271,13 @@ def resource_list(request):
 
 
 def _parse_day(value: str) -> datetime.date:
+    """A date from the address bar; anything unreadable or far away is today."""
+    today = timezone.localdate()
     try:
-        return datetime.date.fromisoformat(value) if value else timezone.localdate()
+        day = datetime.date.fromisoformat(value) if value else today
     except ValueError:
-        return timezone.localdate()
+        return today
+    return day if abs((day - today).days) <= selectors.CALENDAR_REACH_DAYS else today
 
 
 def _render_resource(request, resource, start: datetime.date, booking_form=None):

@@ -331,3 +331,67 @@ def test_list_endpoints_stay_within_a_query_budget(login, all_users, tree, djang
         assert resident.get("/api/v1/bookings").json()["count"] == 12
     with django_assert_max_num_queries(6):
         resident.get(f"/api/v1/resources/{resource.pk}/calendar?start={at().date().isoformat()}")
+
+
+def test_extreme_input_is_refused_never_a_500(login, resources, units):
+    resident, staff = login("resident_a"), login("community_a")
+    resource = resources["a"].pk
+    for starts, ends in (
+        ("0001-01-01T00:00:00", "0001-01-01T01:00:00"),
+        ("0001-01-01T00:00:00+14:00", "0001-01-01T01:00:00"),
+        ("9999-12-31T23:00:00", "9999-12-31T23:30:00"),
+    ):
+        response = send(
+            resident, "post", "/api/v1/bookings", {"resource_id": resource, "starts_at": starts, "ends_at": ends}
+        )
+        assert response.status_code == 400 and response.json()["field"] == "starts_at", starts
+    huge = send(
+        resident,
+        "post",
+        "/api/v1/bookings",
+        {"resource_id": 10**20, "starts_at": at().isoformat(), "ends_at": at(hour=10).isoformat()},
+    )
+    assert huge.status_code == 404
+    services.resource_update(actor=None, resource=resources["a"], capacity=None)
+    crowd = send(
+        resident,
+        "post",
+        "/api/v1/bookings",
+        {
+            "resource_id": resource,
+            "starts_at": at().isoformat(),
+            "ends_at": at(hour=10).isoformat(),
+            "attendees": 10**15,
+        },
+    )
+    assert crowd.status_code == 400 and crowd.json()["field"] == "attendees"
+    for day in ("0001-01-01", "9999-12-31"):
+        assert staff.get(f"/api/v1/resources/{resource}/calendar?start={day}").json()["field"] == "start"
+        assert staff.get(f"/units/resources/{resource}/?start={day}").status_code == 200
+        page = staff.post(
+            f"/units/resources/{resource}/book/",
+            {"day": day, "start": "23:00", "end": "24:00", "unit_id": units["a"].pk},
+        )
+        assert page.status_code == 200 and "日期超出范围" in page.content.decode()
+    assert staff.get("/api/v1/units/99999999999999999999999").status_code == 404
+    nan = send(
+        staff,
+        "post",
+        "/api/v1/resources",
+        {
+            "name": "x",
+            "kind": "venue",
+            "owner_unit_code": units["a"].credit_code,
+            "price_rule": "unit_low_cost",
+            "low_price": "1",
+            "standard_price": "NaN",
+        },
+    )
+    assert nan.status_code == 422 and nan.json()["field"] == "standard_price"
+    infinite = send(
+        staff,
+        "post",
+        "/api/v1/resources",
+        {"name": "x", "kind": "venue", "owner_unit_code": units["a"].credit_code, "lng": 1e308 * 10, "lat": 1},
+    )
+    assert infinite.status_code in (400, 422)
