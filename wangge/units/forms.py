@@ -135,7 +135,7 @@ class BookingForm(forms.Form):
     end = forms.RegexField(label=_("结束"), regex=_TIME, widget=forms.Select)
     unit_id = forms.TypedChoiceField(label=_("预约单位"), coerce=int, required=False)
     purpose = forms.CharField(label=_("用途"), max_length=200, required=False)
-    attendees = forms.IntegerField(label=_("人数"), required=False, min_value=1, max_value=1_000_000)
+    attendees = forms.IntegerField(label=_("参加人数"), required=False, min_value=1, max_value=1_000_000)
 
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)

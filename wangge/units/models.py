@@ -250,7 +250,7 @@ class Booking(TimeStamped):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     purpose = models.CharField(_("用途"), max_length=200, blank=True)
-    attendees = models.PositiveIntegerField(_("人数"), null=True, blank=True)
+    attendees = models.PositiveIntegerField(_("参加人数"), null=True, blank=True)
     price = models.DecimalField(_("费用（元）"), max_digits=10, decimal_places=2, default=0)
     status = models.CharField(
         _("状态"), max_length=10, choices=BookingStatus.choices, default=BookingStatus.ACTIVE, db_index=True
