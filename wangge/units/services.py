@@ -31,7 +31,7 @@ _RESOURCE_FIELDS = {"owner_unit": "owner_unit_code", "owner_compound": "owner_co
 
 def check_contact_phone(value: str) -> str | None:
     """A mobile number, or a landline with its area code (0830-1234567)."""
-    value = (value or "").strip()
+    value = _str(value)
     if value.startswith("0"):
         if not _LANDLINE.match(value):
             return _("固定电话应写成区号加号码，如 0830-1234567")
@@ -50,8 +50,18 @@ def _full_clean(instance, rename: dict, exclude: list[str] | None = None) -> Non
         raise error from None
 
 
+def _str(value) -> str:
+    """Text from whatever a caller or a spreadsheet cell gives: None is empty, and a number such
+    as 13800001234.0 (Excel stores phones and codes as numbers) is written without a fraction."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def _text(value, field: str, limit: int, *, required: bool = False, label: str = "") -> str:
-    value = (value or "").strip()
+    value = _str(value)
     if required and not value:
         raise DomainError(_("请填写%(label)s") % {"label": label}, field=field)
     if len(value) > limit:
@@ -63,7 +73,7 @@ def _text(value, field: str, limit: int, *, required: bool = False, label: str =
 
 
 def _grid(actor, grid_code: str) -> Region:
-    grid_code = (grid_code or "").strip()
+    grid_code = _str(grid_code)
     if not grid_code:
         raise DomainError(_("请填写所在网格的代码"), field="grid_code")
     grid = Region.objects.filter(code=grid_code).first()
@@ -79,7 +89,7 @@ def _grid(actor, grid_code: str) -> Region:
 
 
 def _compound(grid: Region, name: str, field: str) -> Compound | None:
-    name = (name or "").strip()
+    name = _str(name)
     if not name:
         return None
     compound = Compound.objects.filter(grid=grid, name=name).first()
@@ -89,7 +99,7 @@ def _compound(grid: Region, name: str, field: str) -> Compound | None:
 
 
 def _credit_code(actor, value: str, *, exclude_pk: int | None = None) -> str:
-    code = (value or "").strip().upper()
+    code = _str(value).upper()
     reason = check_credit_code(code)
     if reason:
         raise DomainError(str(reason), field="credit_code")
@@ -111,7 +121,7 @@ def _kind(value: str, choices, field: str) -> str:
 
 
 def _set_phone(unit: Unit, phone: str) -> None:
-    phone = (phone or "").strip()
+    phone = _str(phone)
     if phone:
         reason = check_contact_phone(phone)
         if reason:
@@ -198,11 +208,11 @@ def unit_update(
     old_key, old_phone_index = unit.region_key, unit.contact_phone_index
     if name is not None:
         unit.name = _text(name, "name", 120, required=True, label=_("单位名称"))
-    if credit_code is not None and credit_code.strip().upper() != unit.credit_code:
+    if credit_code is not None and _str(credit_code).upper() != unit.credit_code:
         unit.credit_code = _credit_code(actor, credit_code, exclude_pk=unit.pk)
     if kind is not None:
         unit.kind = _kind(kind, UnitKind, "kind")
-    if grid_code is not None and grid_code.strip() != unit.grid.code:
+    if grid_code is not None and _str(grid_code) != unit.grid.code:
         unit.grid = _grid(actor, grid_code)
         unit.region_key = unit.grid.key
         if compound_name is None:
@@ -314,9 +324,9 @@ def unit_reveal_contact_phone(*, actor, unit: Unit, reason: str) -> str:
 
 def _owner(actor, *, owner_unit_code: str, owner_grid_code: str, owner_compound_name: str):
     """(unit, compound): exactly one is set, both inside the actor's scope."""
-    unit_code = (owner_unit_code or "").strip().upper()
-    compound_name = (owner_compound_name or "").strip()
-    if bool(unit_code) == bool(compound_name or (owner_grid_code or "").strip()):
+    unit_code = _str(owner_unit_code).upper()
+    compound_name = _str(owner_compound_name)
+    if bool(unit_code) == bool(compound_name or _str(owner_grid_code)):
         raise DomainError(
             _("请指定资源所属的一个单位（统一社会信用代码），或一个小区（网格代码和小区名称），只能选其一"),
             field="owner_unit_code",
@@ -374,7 +384,7 @@ def _capacity(value) -> int | None:
     if value is None or value == "":
         return None
     try:
-        number = int(value)
+        number = int(_str(value))
     except (TypeError, ValueError):
         raise DomainError(_("容量应为正整数"), field="capacity") from None
     if number < 1 or number > 1_000_000:

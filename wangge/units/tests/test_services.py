@@ -308,3 +308,20 @@ def test_a_booked_resource_cannot_be_deleted(all_users, resources):
     assert AuditEvent.objects.filter(verb="resource.delete", target_id=str(resources["a_compound"].pk)).exists()
     with pytest.raises(NotFound):
         services.resource_delete(actor=staff, resource=resources["b"])
+
+
+def test_spreadsheet_numbers_are_read_as_text(tree):
+    """Excel keeps long digit strings as numbers; an import may pass them on as they come."""
+    unit = services.unit_create(
+        actor=None,
+        name="表格单位",
+        credit_code=credit(90),
+        kind="enterprise",
+        grid_code=float(A_GRID),
+        contact_phone=13800009999.0,
+    )
+    assert unit.grid.code == A_GRID and unit.contact_phone_masked == "138****9999"
+    resource = services.resource_create(
+        actor=None, name=123, kind="venue", owner_unit_code=credit(90), capacity=30.0, opening_hours="每天 08:00-20:00"
+    )
+    assert resource.name == "123" and resource.capacity == 30
