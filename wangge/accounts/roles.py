@@ -25,6 +25,9 @@ VIEW_PEOPLE = "view_people"  # see residents' names and masked identifiers in le
 REVEAL_PII = "reveal_pii"  # see an ID number or phone in full, with a recorded reason
 IMPORT_GEOGRAPHY = "import_geography"
 MANAGE_CALENDAR = "manage_calendar"  # the national working calendar (holidays, make-up days)
+VIEW_UNITS = "view_units"  # read the units-in-area ledger and the shared-resource list of the scope
+MANAGE_UNITS = "manage_units"  # keep those ledgers, book resources for units, bar units from booking
+BOOK_FOR_SELF = "book_for_self"  # book a shared resource of one's own community for oneself
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
@@ -44,6 +47,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     REVEAL_PII: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
     MANAGE_CALENDAR: frozenset({Role.ADMINISTRATOR}),
+    VIEW_UNITS: STAFF_ROLES,
+    MANAGE_UNITS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.PARTY_SECRETARY, Role.ADMINISTRATOR}),
+    BOOK_FOR_SELF: frozenset({Role.RESIDENT}),
 }
 
 # Roles whose scope is a department rather than a region node.
@@ -57,6 +63,9 @@ REFUSALS = {
     VIEW_PEOPLE: _("您的角色不能查看居民信息"),
     REVEAL_PII: _("您的角色不能查看完整的身份证号和手机号"),
     MANAGE_CALENDAR: _("只有管理员可以修改节假日和调休安排"),
+    VIEW_UNITS: _("您的角色不能查看驻区单位台账"),
+    MANAGE_UNITS: _("只有网格员、社区工作者、党组织书记和管理员可以维护驻区单位和共享资源"),
+    BOOK_FOR_SELF: _("只有居民可以为自己预约共享资源；工作人员请代驻区单位预约"),
 }
 
 

@@ -22,6 +22,7 @@ from wangge.regions.geometry import bbox, geometry_fields
 from wangge.regions.grids import bump_grid_version
 from wangge.regions.models import Building, CommitteeKind, Compound, Department, Household, Level, Region
 from wangge.registry.models import ResidenceKind, Resident
+from wangge.units.demo import build_demo_units
 
 from . import names
 
@@ -412,6 +413,7 @@ class CityBuilder:
         self.build_departments()
         self.build_places_and_people(grids)
         self.build_accounts()
+        self.counts.update(build_demo_units(seed=self.seed, progress=self.progress))
         city = Region.objects.get(code=names.CITY[0])
         audit.record(
             actor=None,
