@@ -36,6 +36,7 @@ from .models import (
 )
 from .parties import can_see
 from .rules import applicable_prefixes
+from .workflow import allowed_actions
 
 LIST_RELATED = ("category", "lead_department", "grid", "reporter", "merged_into")
 
@@ -281,6 +282,21 @@ def _sees_as_staff(user, case: Case) -> bool:
         finally:
             case.reporter_id = reporter
     return True
+
+
+def case_detail(*, user, case: Case) -> Case:
+    """The case with what its page shows, as attributes: `assisting` departments, its `timeline`
+    (as `case_timeline`), the `allowed_actions` of this user, `merged_cases` (numbers, for staff)
+    and the category's `closing_condition`."""
+    case.assisting = [a.department for a in case.assists.select_related("department").order_by("id")]
+    case.timeline = list(case_timeline(user=user, case=case))
+    case.allowed_actions = allowed_actions(user=user, case=case)
+    staff = user is None or _sees_as_staff(user, case)
+    case.merged_cases = (
+        list(Case.objects.filter(merged_into=case).order_by("id").values_list("number", flat=True)) if staff else []
+    )
+    case.closing_condition = case.category.closing_condition if case.category_id else ""
+    return case
 
 
 def time_left(case: Case, *, now: datetime | None = None) -> int | None:

@@ -262,7 +262,10 @@ for _move in TABLE:
     ACTIONS.setdefault(_move.action, _move)
     for _source in _move.sources:
         TRANSITIONS[(_source, _move.action)] = _move
-ACTION_LABELS = {move.action: move.label for move in TABLE}
+# Timeline entries that are not moves: the report itself, and a duplicate merged into this case.
+ACTION_LABELS = {"report": gettext_lazy("上报"), "merge_in": gettext_lazy("重复件并入")} | {
+    move.action: move.label for move in TABLE
+}
 SYSTEM_ACTIONS = frozenset(move.action for move in TABLE if move.parties == (SYSTEM,))
 
 
