@@ -76,6 +76,8 @@ def check_category(category, case: Case) -> Category:
 
 def _category(ctx: Ctx) -> Category:
     category = ctx.data.get("category") or ctx.case.category
+    if isinstance(category, Category):  # as it is now, not as the caller last saw it
+        category = Category.objects.filter(pk=category.pk).first()
     check_category(category, ctx.case)
     ctx.data["category"] = category
     return category

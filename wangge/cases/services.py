@@ -182,7 +182,7 @@ def case_report(
             raise DomainError(f"事项类别 {category} 不存在", field="category")
         category = found
     if category:
-        check_category(category, case)
+        category = check_category(Category.objects.filter(pk=category.pk).first(), case)
     source_ref = (source_ref or "").strip()
     if len(source_ref) > 64:
         raise DomainError("来源编号不能超过64个字符", field="source_ref")

@@ -169,7 +169,8 @@ class Driver:
             for fn, who, data in path[status]:
                 case = self.step(case, fn, who, **data)
             return case
-        case = self.to(Status.DISPATCHED, case=case)
+        if case.status != Status.DISPATCHED:
+            case = self.to(Status.DISPATCHED, case=case)
         gridworker = "gridworker_a" if where == A1 else ("gridworker_a2" if where == A2 else "gridworker_b")
         steps = [
             (s.case_start, "handler", {}),
