@@ -312,6 +312,15 @@ def create_category(request: HttpRequest, payload: CategoryIn):
     return Status(201, _annotate_access([category])[0])
 
 
+@router.post("/case-categories/import", response=ImportOut, summary="从 CSV/Excel 导入事项清单（管理员）")
+def import_categories(request: HttpRequest, file: File[UploadedFile]):
+    from wangge.accounts.roles import MANAGE_CATALOGUE, require
+
+    require(request.user, MANAGE_CATALOGUE)
+    rows = catalogue.read_rows(file.read(), file.name or "")
+    return catalogue.import_catalogue(actor=request.user, rows=rows)
+
+
 @router.get("/case-categories/{category_id}", response=CategoryOut, summary="事项类别详情")
 def get_category(request: HttpRequest, category_id: int):
     return _annotate_access([selectors.category_get(user=request.user, pk=category_id)])[0]
@@ -330,15 +339,6 @@ def delete_category(request: HttpRequest, category_id: int):
     category = selectors.category_get(user=request.user, pk=category_id)
     catalogue.category_delete(actor=request.user, category=category)
     return Status(204, None)
-
-
-@router.post("/case-categories/import", response=ImportOut, summary="从 CSV/Excel 导入事项清单（管理员）")
-def import_categories(request: HttpRequest, file: File[UploadedFile]):
-    from wangge.accounts.roles import MANAGE_CATALOGUE, require
-
-    require(request.user, MANAGE_CATALOGUE)
-    rows = catalogue.read_rows(file.read(), file.name or "")
-    return catalogue.import_catalogue(actor=request.user, rows=rows)
 
 
 @router.get("/access-catalogue", response=list[AccessItemOut], summary="社区工作准入目录")

@@ -136,7 +136,7 @@ class CaseDetailOut(CaseOut):
     assisting: list[DepartmentRef]
     closing_condition: str
     allowed_actions: list[str]
-    merged_cases: list[str]
+    merged_numbers: list[str]
     timeline: list[EventOut]
 
 

@@ -286,13 +286,13 @@ def _sees_as_staff(user, case: Case) -> bool:
 
 def case_detail(*, user, case: Case) -> Case:
     """The case with what its page shows, as attributes: `assisting` departments, its `timeline`
-    (as `case_timeline`), the `allowed_actions` of this user, `merged_cases` (numbers, for staff)
+    (as `case_timeline`), the `allowed_actions` of this user, `merged_numbers` (for staff)
     and the category's `closing_condition`."""
     case.assisting = [a.department for a in case.assists.select_related("department").order_by("id")]
     case.timeline = list(case_timeline(user=user, case=case))
     case.allowed_actions = allowed_actions(user=user, case=case)
     staff = user is None or _sees_as_staff(user, case)
-    case.merged_cases = (
+    case.merged_numbers = (
         list(Case.objects.filter(merged_into=case).order_by("id").values_list("number", flat=True)) if staff else []
     )
     case.closing_condition = case.category.closing_condition if case.category_id else ""
