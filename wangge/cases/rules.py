@@ -227,7 +227,8 @@ def dispatch_effect(ctx):
     return {
         "category": ctx.data["category"],
         "lead_department": ctx.data["lead"],
-        "level": min(ctx.case.level, acting_level(ctx.actor, ctx.case)),
+        # Departments are dispatched by the street or above, whoever presses the button.
+        "level": min(ctx.case.level, acting_level(ctx.actor, ctx.case), CaseLevel.STREET),
         **_clock(ctx),
     }
 

@@ -412,6 +412,7 @@ class CityBuilder:
         self.build_departments()
         self.build_places_and_people(grids)
         self.build_accounts()
+        __import__("wangge.cases.demo", fromlist=["build"]).build(self)
         city = Region.objects.get(code=names.CITY[0])
         audit.record(
             actor=None,
