@@ -443,3 +443,16 @@ def test_import_reads_excel(people, catalogue, tmp_path):
     assert Category.objects.get(code="07").time_unit == "hours"
     with pytest.raises(DomainError):
         service_import(people["admin"], b"not a zip", "c.xlsx")
+
+
+def test_import_catalogue_command(catalogue, tmp_path, capsys):
+    from django.core.management import CommandError, call_command
+
+    good = tmp_path / "c.csv"
+    good.write_text("code,name,time_limit,time_unit\n08,应急管理,2,hours\n", encoding="utf-8")
+    call_command("import_catalogue", str(good))
+    assert "新增 1 类" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,time_limit\n09,,x\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="第2行"):
+        call_command("import_catalogue", str(bad))
