@@ -3,6 +3,8 @@
 set -euo pipefail
 source "$(dirname "$0")/_env.sh" requirements.txt
 export WANGGE_DEBUG="${WANGGE_DEBUG:-0}"
+# SMS copies of notifications go to the log in the demo (set it empty to turn SMS off).
+export WANGGE_SMS_BACKEND="${WANGGE_SMS_BACKEND-wangge.notify.sms.LoggingSmsBackend}"
 python manage.py migrate --noinput -v0
 python manage.py collectstatic --noinput -v0
 python manage.py demo_city --seed "${WANGGE_DEMO_SEED:-1}" --scale "${WANGGE_DEMO_SCALE:-small}"
