@@ -28,6 +28,7 @@ MANAGE_CALENDAR = "manage_calendar"  # the national working calendar (holidays, 
 VIEW_UNITS = "view_units"  # read the units-in-area ledger and the shared-resource list of the scope
 MANAGE_UNITS = "manage_units"  # keep those ledgers, book resources for units, bar units from booking
 BOOK_FOR_SELF = "book_for_self"  # book a shared resource of one's own community for oneself
+MANAGE_CATALOGUE = "manage_catalogue"  # the case catalogue and the community work access catalogue
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
@@ -35,6 +36,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     MANAGE_USERS: frozenset({Role.ADMINISTRATOR}),
     VIEW_AUDIT: frozenset({Role.ADMINISTRATOR}),
     IMPORT_GEOGRAPHY: frozenset({Role.ADMINISTRATOR}),
+    MANAGE_CATALOGUE: frozenset({Role.ADMINISTRATOR}),
     VIEW_PEOPLE: frozenset(
         {
             Role.GRID_WORKER,
@@ -66,6 +68,7 @@ REFUSALS = {
     VIEW_UNITS: _("您的角色不能查看驻区单位台账"),
     MANAGE_UNITS: _("只有网格员、社区工作者、党组织书记和管理员可以维护驻区单位和共享资源"),
     BOOK_FOR_SELF: _("只有居民可以为自己预约共享资源；工作人员请代驻区单位预约"),
+    MANAGE_CATALOGUE: _("只有管理员可以维护事项清单和准入目录"),
 }
 
 

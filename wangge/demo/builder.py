@@ -16,6 +16,7 @@ from django.db import transaction
 
 from wangge.accounts import services as account_services
 from wangge.accounts.roles import Role
+from wangge.cases.demo import build as build_demo_cases
 from wangge.core import audit, pii
 from wangge.core.validators import id_check_char
 from wangge.regions.geometry import bbox, geometry_fields
@@ -414,6 +415,7 @@ class CityBuilder:
         self.build_places_and_people(grids)
         self.build_accounts()
         self.counts.update(build_demo_units(seed=self.seed, progress=self.progress))
+        build_demo_cases(self)
         city = Region.objects.get(code=names.CITY[0])
         audit.record(
             actor=None,
