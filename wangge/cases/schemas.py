@@ -92,8 +92,10 @@ class CaseOut(Schema):
         return obj.community_key
 
     @staticmethod
-    def resolve_time_left_seconds(obj) -> int | None:
-        return sla.time_left(obj, timezone.now())
+    def resolve_time_left_seconds(obj, context) -> int | None:
+        request = context.get("request") if context else None
+        calendar = sla.request_calendar(request) if request is not None else None
+        return sla.time_left(obj, timezone.now(), calendar=calendar)
 
     @staticmethod
     def resolve_merged_into(obj) -> str | None:

@@ -124,13 +124,22 @@ def extend_clock(*, case: Case, hours: int, days: int) -> dict:
     return changes
 
 
-def time_left(case: Case, now: datetime) -> int | None:
+def time_left(case: Case, now: datetime, *, calendar=None) -> int | None:
     """Working seconds until the deadline (negative once missed); frozen while the clock is stopped;
-    None when no handler's clock applies."""
+    None when no handler's clock applies. Lists pass one `calendar` for all their rows."""
     if case.due_at is None:
         return None
     if case.status in CLOCK_RUNNING and case.paused_at is None:
-        return clock.working_seconds_between(now, case.due_at)
+        return clock.working_seconds_between(now, case.due_at, calendar=calendar)
     if case.status in PAUSED and case.paused_at is not None:
-        return clock.working_seconds_between(case.paused_at, case.due_at)
+        return clock.working_seconds_between(case.paused_at, case.due_at, calendar=calendar)
     return None
+
+
+def request_calendar(request):
+    """The working calendar read once per request, so a list of cases costs one lookup, not one a row."""
+    calendar = getattr(request, "_wangge_work_calendar", None)
+    if calendar is None:
+        calendar = clock.current_calendar()
+        request._wangge_work_calendar = calendar
+    return calendar
