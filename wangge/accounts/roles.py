@@ -24,6 +24,8 @@ VIEW_AUDIT = "view_audit"
 VIEW_PEOPLE = "view_people"  # see residents' names and masked identifiers in ledgers
 REVEAL_PII = "reveal_pii"  # see an ID number or phone in full, with a recorded reason
 IMPORT_GEOGRAPHY = "import_geography"
+KEEP_LEDGERS = "keep_ledgers"  # write the house and resident ledgers, record door-knock visits
+MANAGE_CARE = "manage_care"  # put residents in care groups and name who visits them
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
@@ -42,6 +44,16 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         }
     ),
     REVEAL_PII: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
+    KEEP_LEDGERS: frozenset(
+        {
+            Role.GRID_WORKER,
+            Role.PART_TIME_GRID_WORKER,
+            Role.BUILDING_HEAD,
+            Role.COMMUNITY_STAFF,
+            Role.ADMINISTRATOR,
+        }
+    ),
+    MANAGE_CARE: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
 }
 
 # Roles whose scope is a department rather than a region node.
@@ -54,6 +66,8 @@ REFUSALS = {
     IMPORT_GEOGRAPHY: _("只有管理员可以导入区划和网格"),
     VIEW_PEOPLE: _("您的角色不能查看居民信息"),
     REVEAL_PII: _("您的角色不能查看完整的身份证号和手机号"),
+    KEEP_LEDGERS: _("您的角色不能修改房屋和居民台账"),
+    MANAGE_CARE: _("您的角色不能管理关爱对象"),
 }
 
 
