@@ -21,6 +21,7 @@ from wangge.core.validators import id_check_char
 from wangge.regions.geometry import bbox, geometry_fields
 from wangge.regions.grids import bump_grid_version
 from wangge.regions.models import Building, CommitteeKind, Compound, Department, Household, Level, Region
+from wangge.registry.demo import build_registry_demo
 from wangge.registry.models import ResidenceKind, Resident
 
 from . import names
@@ -412,6 +413,7 @@ class CityBuilder:
         self.build_departments()
         self.build_places_and_people(grids)
         self.build_accounts()
+        build_registry_demo(self)
         city = Region.objects.get(code=names.CITY[0])
         audit.record(
             actor=None,

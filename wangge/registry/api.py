@@ -62,6 +62,14 @@ def list_residents(request: HttpRequest, filters: Query[ResidentQuery]):
     return {"items": page.items, "next_cursor": page.next_cursor, "search_mode": search.mode}
 
 
+@router.post("/residents/search", response=ResidentPageOut, summary="居民台账搜索（POST，号码不进入网址和日志）")
+def search_residents(request: HttpRequest, payload: ResidentQuery):
+    """The same search as GET /residents, with the filters in the body: use it for full ID
+    numbers and phones, which should not appear in URLs or access logs."""
+    page, search = selectors.resident_search(user=request.user, **payload.dict())
+    return {"items": page.items, "next_cursor": page.next_cursor, "search_mode": search.mode}
+
+
 @router.post("/residents", response={201: ResidentDetailOut}, summary="登记居民（一人一档，身份证号不可重复）")
 def create_resident(request: HttpRequest, payload: ResidentCreateIn):
     data = payload.dict()

@@ -1,6 +1,8 @@
 """Ledger pages under /registry/. Each view parses a form, calls selectors and services, and
 renders; scope, masking and rules live below, so a page never shows more than the API."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -10,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wangge.accounts.roles import KEEP_LEDGERS, MANAGE_CARE, REVEAL_PII, VIEW_PEOPLE, require
+from wangge.core import pii
 from wangge.core.errors import DomainError
 
 from . import selectors, services
@@ -49,11 +52,22 @@ def _query_without(request, *names) -> str:
 # ---- residents ---------------------------------------------------------------------------
 
 
+# Searches by a full ID number or phone are posted, so the number stays out of URLs, browser
+# history and access logs; the page shows it back masked.
+SECRET_MODES = {"id_number": pii.mask_id_number, "phone": pii.mask_phone}
+
+
 @login_required
 def resident_list(request):
     require(request.user, VIEW_PEOPLE)
-    form = ResidentSearchForm(request.GET or None)
+    form = ResidentSearchForm((request.POST if request.method == "POST" else request.GET) or None)
     filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
+    q = filters.get("q", "")
+    mode = selectors.classify(q, filters.get("match") or "prefix").mode
+    if request.method == "POST" and mode not in SECRET_MODES:
+        # Post/redirect/get: an ordinary search gets a URL that pages and can be bookmarked.
+        query = urlencode(filters)
+        return redirect(reverse("registry:residents") + (f"?{query}" if query else ""))
     page = search = None
     error = None
     try:
@@ -64,15 +78,17 @@ def resident_list(request):
         if exc.status == 404:
             raise
         error = exc.message
+    secret = mode in SECRET_MODES
     return render(
         request,
         "registry/residents.html",
         {
             "form": form,
+            "q_shown": SECRET_MODES[mode](q.strip().upper()) if secret else q,
             "page": page,
             "search": search,
             "error": error,
-            "query": _query_without(request, "cursor"),
+            "query": "" if secret else _query_without(request, "cursor"),
             "deep": bool(request.GET.get("cursor")),
             "can_keep": request.user.can(KEEP_LEDGERS),
         },
