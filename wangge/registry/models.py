@@ -59,6 +59,8 @@ class Resident(TimeStamped):
             models.Index(fields=["region_key", "id"], name="resident_key_id_idx"),
             # Name search: prefix ranges on name, scope checked from the index itself.
             models.Index(fields=["name", "region_key"], name="resident_name_key_idx"),
+            # The few who left, without walking everyone who did not.
+            models.Index(fields=["region_key", "id"], condition=Q(left_on__isnull=False), name="resident_departed_idx"),
         ]
 
     def __str__(self):

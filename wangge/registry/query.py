@@ -51,11 +51,13 @@ def text_prefix(field: str, prefix: str) -> Q:
     return condition
 
 
-def scoped(queryset: QuerySet, user, field: str = "region_key") -> QuerySet:
-    """`core.scope.restrict` (the rule) plus the same prefix as an index range (the speed)."""
+def scoped(queryset: QuerySet, user, field: str = "region_key", *, ranged: bool = True) -> QuerySet:
+    """`core.scope.restrict` (the rule) plus the same prefix as an index range (the speed).
+    Keyset lists pass `ranged=False` and give the range to `keyset_page`, which can start it
+    at the cursor: a database uses one lower bound per column, and two would waste one."""
     key = scope_key_of(user)
     queryset = restrict(queryset, user, field)
-    if key:
+    if key and ranged:
         queryset = queryset.filter(key_prefix(field, key))
     return queryset
 
@@ -90,9 +92,10 @@ def _decode(cursor: str, length: int) -> list:
     return values
 
 
-def _after(ordering: tuple[str, ...], values: list[Any]) -> Q:
+def _after(ordering: tuple[str, ...], values: list[Any], *, floor: bool = True) -> Q:
     """Rows after `values` in `ordering` (all ascending). The leading `>=` on the first column
-    lets the index start there; the OR then only sorts out rows sharing that first value."""
+    lets the index start there (unless the caller already put that bound in the range); the OR
+    then only sorts out rows sharing that first value."""
     first = ordering[0]
     condition = Q()
     for i, name in enumerate(ordering):
@@ -100,15 +103,38 @@ def _after(ordering: tuple[str, ...], values: list[Any]) -> Q:
         for previous, value in zip(ordering[:i], values[:i]):
             term &= Q(**{previous: value})
         condition |= term
-    return Q(**{f"{first}__gte": values[0]}) & condition
+    return (Q(**{f"{first}__gte": values[0]}) & condition) if floor else condition
 
 
-def keyset_page(queryset: QuerySet, *, ordering: tuple[str, ...], cursor: str = "", limit: int = 50) -> KeysetPage:
-    """One page in `ordering` (the last column unique, an integer), starting after `cursor`."""
+def keyset_page(
+    queryset: QuerySet,
+    *,
+    ordering: tuple[str, ...],
+    cursor: str = "",
+    limit: int = 50,
+    prefix: tuple[str, str] | None = None,
+) -> KeysetPage:
+    """One page in `ordering` (the last column unique, an integer), starting after `cursor`.
+
+    `prefix` = (field, digits) adds the one index range for a region-key prefix (the rule itself
+    is the caller's `restrict`); when the ordering starts with that field, the range starts at
+    the cursor, so a deep page costs the same as the first."""
     if not 1 <= limit <= MAX_LIMIT:
         raise DomainError(_("每页条数应在1至%(n)d之间") % {"n": MAX_LIMIT}, field="limit")
-    if cursor:
-        queryset = queryset.filter(_after(ordering, _decode(cursor, len(ordering))))
+    values = _decode(cursor, len(ordering)) if cursor else None
+    floor_in_range = False
+    if prefix is not None:
+        field, key = prefix
+        lower = key
+        if values is not None and ordering[0] == field:
+            lower, floor_in_range = max(key, values[0]), True
+        condition = Q(**{f"{field}__gte": lower})
+        upper = _next_digit_string(key) if key.isascii() and key.isdigit() else None
+        if upper is not None:
+            condition &= Q(**{f"{field}__lt": upper})
+        queryset = queryset.filter(condition)
+    if values is not None:
+        queryset = queryset.filter(_after(ordering, values, floor=not floor_in_range))
     rows = list(queryset.order_by(*ordering)[: limit + 1])
     next_cursor = None
     if len(rows) > limit:

@@ -15,7 +15,7 @@ from wangge.accounts.roles import STAFF_ROLES, VIEW_PEOPLE, require
 from wangge.accounts.selectors import visible_users
 from wangge.core import pii
 from wangge.core.errors import DomainError, Forbidden, NotFound
-from wangge.core.scope import get_or_404, in_scope
+from wangge.core.scope import get_or_404, in_scope, scope_key_of
 from wangge.regions import selectors as region_selectors
 from wangge.regions.models import Compound, Household, HouseUse, Region
 
@@ -30,7 +30,7 @@ from .models import (
     Visit,
     VisitProblem,
 )
-from .query import KeysetPage, key_prefix, keyset_page, scoped, text_prefix
+from .query import KeysetPage, keyset_page, scoped, text_prefix
 
 FULL_ID = re.compile(r"^[0-9]{17}[0-9X]$")
 MASKED_ID = re.compile(r"^[0-9]{6}\*{8}[0-9]{3}[0-9X]$")
@@ -58,10 +58,21 @@ RESIDENT_LIST_FIELDS = (
 )
 
 
-def residents(*, user) -> QuerySet:
+def residents(*, user, ranged: bool = True) -> QuerySet:
     """Every resident record in the user's scope (present and departed)."""
     require(user, VIEW_PEOPLE)
-    return scoped(Resident.objects.all(), user)
+    return scoped(Resident.objects.all(), user, ranged=ranged)
+
+
+def _narrowest(*, user, region: str) -> str:
+    """The key prefix a list covers: the region asked for (404 outside the scope), or the scope."""
+    if region:
+        return region_selectors.region_get(user=user, code=region).key
+    return scope_key_of(user) or ""
+
+
+# A substring of a name cannot use an index: the scan is bounded to a street's people.
+CONTAINS_MIN_KEY = 9
 
 
 def resident_get(*, user, pk: int) -> Resident:
@@ -113,12 +124,16 @@ def resident_search(
     """One keyset page of residents in scope, filtered by a search box (see `classify`), a region
     code (grid, community …), an address (compound name or address contains), the population
     kind and presence. Exact identifiers find departed people too unless `status` says otherwise."""
-    rows = residents(user=user)
+    rows = residents(user=user, ranged=False)
     search = classify(q, match)
     value = q.strip().upper()
     if len(value) > 50:
         raise DomainError(_("搜索内容最多50个字"), field="q")
+    prefix = _narrowest(user=user, region=region)
+    if region:
+        rows = rows.filter(region_key__startswith=prefix)
     ordering = LIST_ORDER
+    exact = search.mode in ("id_number", "phone", "id_masked", "phone_masked")
     if search.mode == "id_number":
         rows = rows.filter(id_index=pii.blind_index(value))
     elif search.mode == "phone":
@@ -131,17 +146,19 @@ def resident_search(
         rows = rows.filter(text_prefix("name", q.strip()))
         ordering = NAME_ORDER
     elif search.mode == "name_contains":
+        if len(prefix) < CONTAINS_MIN_KEY:
+            raise DomainError(
+                _("姓名包含搜索请先把区域限定到街道或更小的范围（填写区域代码），或改用姓名开头搜索"),
+                field="region",
+            )
         rows = rows.filter(name__contains=q.strip())
-    status = status or ("present" if search.mode in ("list", "name", "name_contains") else "all")
+    status = status or ("all" if exact else "present")
     if status not in STATUSES:
         raise DomainError(_("状态应为 present、departed 或 all"), field="status")
     if status == "present":
         rows = rows.filter(left_on__isnull=True)
     elif status == "departed":
         rows = rows.filter(left_on__isnull=False)
-    if region:
-        node = region_selectors.region_get(user=user, code=region)
-        rows = rows.filter(key_prefix("region_key", node.key))
     if kind:
         if kind not in ResidenceKind.values:
             raise DomainError(_("人口类别应为 registered 或 floating"), field="kind")
@@ -156,7 +173,10 @@ def resident_search(
         homes = scoped(Household.objects.all(), user).filter(building__compound__in=compounds.values("id"))
         rows = rows.filter(household__in=homes.values("id"))
     rows = rows.select_related("household__building__compound").only(*RESIDENT_LIST_FIELDS)
-    page = keyset_page(rows, ordering=ordering, cursor=cursor, limit=limit)
+    # Exact numbers go straight to their own index; everything else walks the key range.
+    page = keyset_page(
+        rows, ordering=ordering, cursor=cursor, limit=limit, prefix=None if exact else ("region_key", prefix)
+    )
     attach_grid_names(page.items)
     return page, search
 
@@ -221,15 +241,16 @@ def household_history(*, user, household: Household) -> list[Residence]:
 
 def house_list(*, user, region: str = "", use: str | None = None, cursor: str = "", limit: int = 50) -> KeysetPage:
     """A keyset page of houses in scope, by region code and use (`use=""` means not yet recorded)."""
-    rows = households(user=user).select_related("building__compound")
+    require(user, VIEW_PEOPLE)
+    prefix = _narrowest(user=user, region=region)
+    rows = scoped(Household.objects.all(), user, ranged=False).select_related("building__compound")
     if region:
-        node = region_selectors.region_get(user=user, code=region)
-        rows = rows.filter(key_prefix("region_key", node.key))
+        rows = rows.filter(region_key__startswith=prefix)
     if use is not None:
         if use not in HouseUse.values:
             raise DomainError(_("房屋用途应为 self、rented、vacant、business 或空"), field="use")
         rows = rows.filter(use=use)
-    page = keyset_page(rows, ordering=LIST_ORDER, cursor=cursor, limit=limit)
+    page = keyset_page(rows, ordering=LIST_ORDER, cursor=cursor, limit=limit, prefix=("region_key", prefix))
     counts = dict(
         Resident.objects.filter(household__in=[h.pk for h in page.items])
         .values_list("household")
@@ -279,19 +300,22 @@ def care_list(
     cursor: str = "",
     limit: int = 50,
 ) -> KeysetPage:
-    rows = care_records(user=user).select_related("resident__household__building__compound", "responsible")
+    require(user, VIEW_PEOPLE)
+    prefix = _narrowest(user=user, region=region)
+    rows = scoped(CareRecord.objects.all(), user, ranged=False).select_related(
+        "resident__household__building__compound", "responsible"
+    )
+    if region:
+        rows = rows.filter(region_key__startswith=prefix)
     if group:
         if group not in CareGroup.values:
             raise DomainError(_("未知的关爱类别：%(g)s") % {"g": group}, field="group")
         rows = rows.filter(group=group)
-    if region:
-        node = region_selectors.region_get(user=user, code=region)
-        rows = rows.filter(key_prefix("region_key", node.key))
     if unassigned:
         rows = rows.filter(responsible__isnull=True)
     if not include_ended:
         rows = rows.filter(ended_on__isnull=True)
-    page = keyset_page(rows, ordering=LIST_ORDER, cursor=cursor, limit=limit)
+    page = keyset_page(rows, ordering=LIST_ORDER, cursor=cursor, limit=limit, prefix=("region_key", prefix))
     for record in page.items:
         _mark_due(record, today())
     return page

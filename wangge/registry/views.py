@@ -30,6 +30,7 @@ from .forms import (
     RevealForm,
     VisitForm,
 )
+from .models import Gender, ResidenceKind
 from .services import VisitInput
 
 
@@ -40,6 +41,30 @@ def _form_error(form, error: DomainError, aliases: dict | None = None) -> None:
         field = detail.get("field") or ""
         field = (aliases or {}).get(field, field)
         form.add_error(field if field in form.fields else None, detail.get("message") or error.message)
+
+
+def _resident_rows(residents) -> list[dict]:
+    """What each line of the resident list shows, worked out here once rather than by the
+    template for every row (labels, links and the address are most of a page's time)."""
+    genders = {k: str(v) for k, v in Gender.choices}
+    kinds = {k: str(v) for k, v in ResidenceKind.choices}
+    root = reverse("registry:residents")
+    return [
+        {
+            "url": f"{root}residents/{r.pk}/",
+            "name": r.name,
+            "departed": r.left_on is not None,
+            "gender": genders.get(r.gender, ""),
+            "id_masked": r.id_masked,
+            "phone_masked": r.phone_masked,
+            "kind": kinds.get(r.kind, ""),
+            "address": household_address(r.household) if r.household_id else "",
+            "house_url": f"{root}houses/{r.household_id}/" if r.household_id else "",
+            "grid_name": r.grid_name,
+            "moved_in": r.moved_in.isoformat() if r.moved_in else "",
+        }
+        for r in residents
+    ]
 
 
 def _query_without(request, *names) -> str:
@@ -79,6 +104,7 @@ def resident_list(request):
             raise
         error = exc.message
     secret = mode in SECRET_MODES
+    rows = _resident_rows(page.items) if page else []
     return render(
         request,
         "registry/residents.html",
@@ -86,6 +112,7 @@ def resident_list(request):
             "form": form,
             "q_shown": SECRET_MODES[mode](q.strip().upper()) if secret else q,
             "page": page,
+            "rows": rows,
             "search": search,
             "error": error,
             "query": "" if secret else _query_without(request, "cursor"),

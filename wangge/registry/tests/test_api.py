@@ -206,6 +206,12 @@ def test_search_by_every_key(world, ledger, client_for, register):
     assert names({"address": "甲二"}) == ("list", ["张伟民"])
     assert names({"address": "001001花园", "q": "张"}) == ("name", ["张伟"])
     assert client.get("/api/v1/residents", {"region": "510502002001001"}).status_code == 404
+    # A substring scan is bounded to a street: the city-wide administrator names a region first.
+    city_wide = client_for("admin").get("/api/v1/residents", {"q": "张", "match": "contains"})
+    assert city_wide.status_code == 400 and city_wide.json()["field"] == "region"
+    assert "街道或更小的范围" in city_wide.json()["message"]
+    in_street = client_for("admin").get("/api/v1/residents", {"q": "张", "match": "contains", "region": "510502001000"})
+    assert len(in_street.json()["items"]) == 3
     assert client.get("/api/v1/residents", {"kind": "alien"}).json()["field"] == "kind"
     assert client.get("/api/v1/residents", {"cursor": "garbage!"}).json()["field"] == "cursor"
     assert client.get("/api/v1/residents", {"limit": 0}).status_code == 422
