@@ -192,6 +192,7 @@ def attach_grid_names(items) -> None:
 def resident_history(*, user, resident: Resident) -> list[Residence]:
     """The resident's stays, oldest first. Stays in homes outside the viewer's scope keep their
     dates but not their address (`visible` is False)."""
+    require(user, VIEW_PEOPLE)
     rows = list(
         Residence.objects.filter(resident=resident)
         .select_related("household__building__compound", "recorded_by")
@@ -441,7 +442,7 @@ def visit_problem_list(*, user, status: str = ProblemStatus.OPEN) -> QuerySet:
     if status == ProblemStatus.OPEN:
         return open_visit_problems(user=user)
     _require_staff(user)
-    rows = scoped(VisitProblem.objects.all(), user).select_related("household__building__compound", "reporter")
+    rows = scoped(VisitProblem.objects.all(), user).select_related("household__building__compound", "reporter", "visit")
     if status:
         rows = rows.filter(status=status)
     return rows.order_by("-created_at", "-id")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import care_views, views
 
 app_name = "registry"
 
@@ -18,12 +18,12 @@ urlpatterns = [
     path("houses/<int:pk>/", views.house_detail, name="house"),
     path("houses/<int:pk>/edit/", views.house_edit, name="house_edit"),
     path("houses/<int:pk>/reveal/", views.house_reveal, name="house_reveal"),
-    path("houses/<int:pk>/visit/", views.visit_create, name="visit_create"),
-    path("visits/", views.visit_list, name="visits"),
-    path("visits/<int:pk>/", views.visit_detail, name="visit"),
-    path("problems/", views.problem_list, name="problems"),
-    path("care/", views.care_list, name="care_list"),
-    path("care/new/", views.care_create, name="care_create"),
-    path("care/<int:pk>/", views.care_edit, name="care"),
-    path("due/", views.due_list, name="due"),
+    path("houses/<int:pk>/visit/", care_views.visit_create, name="visit_create"),
+    path("visits/", care_views.visit_list, name="visits"),
+    path("visits/<int:pk>/", care_views.visit_detail, name="visit"),
+    path("problems/", care_views.problem_list, name="problems"),
+    path("care/", care_views.care_list, name="care_list"),
+    path("care/new/", care_views.care_create, name="care_create"),
+    path("care/<int:pk>/", care_views.care_edit, name="care"),
+    path("due/", care_views.due_list, name="due"),
 ]
