@@ -7,7 +7,7 @@ from wangge.regions.models import HouseUse
 
 from .models import CareGroup, CareLevel, ProblemCategory, ResidenceKind
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> accepts
 STATUS_CHOICES = [("present", _("现住")), ("departed", _("已迁出")), ("all", _("全部"))]
 
 

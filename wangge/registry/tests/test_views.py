@@ -195,6 +195,7 @@ def test_the_visit_form_updates_everything_at_once(pages, ledger, users, client_
     url = f"/registry/houses/{ledger['houses']['a101'].pk}/visit/"
     html = client.get(url).content.decode()
     assert 'name="met"' in html and f'name="care_{record.pk}_done"' in html and resident.id_masked in html
+    assert f'type="date" name="visited_on" value="{TODAY.isoformat()}"' in html  # what a date input accepts
     form = {
         "visited_on": TODAY,
         "met": [str(resident.pk)],
