@@ -29,6 +29,8 @@ VIEW_UNITS = "view_units"  # read the units-in-area ledger and the shared-resour
 MANAGE_UNITS = "manage_units"  # keep those ledgers, book resources for units, bar units from booking
 BOOK_FOR_SELF = "book_for_self"  # book a shared resource of one's own community for oneself
 MANAGE_CATALOGUE = "manage_catalogue"  # the case catalogue and the community work access catalogue
+KEEP_LEDGERS = "keep_ledgers"  # write the house and resident ledgers, record door-knock visits
+MANAGE_CARE = "manage_care"  # put residents in care groups and name who visits them
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
@@ -52,6 +54,16 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     VIEW_UNITS: STAFF_ROLES,
     MANAGE_UNITS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.PARTY_SECRETARY, Role.ADMINISTRATOR}),
     BOOK_FOR_SELF: frozenset({Role.RESIDENT}),
+    KEEP_LEDGERS: frozenset(
+        {
+            Role.GRID_WORKER,
+            Role.PART_TIME_GRID_WORKER,
+            Role.BUILDING_HEAD,
+            Role.COMMUNITY_STAFF,
+            Role.ADMINISTRATOR,
+        }
+    ),
+    MANAGE_CARE: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
 }
 
 # Roles whose scope is a department rather than a region node.
@@ -69,6 +81,8 @@ REFUSALS = {
     MANAGE_UNITS: _("只有网格员、社区工作者、党组织书记和管理员可以维护驻区单位和共享资源"),
     BOOK_FOR_SELF: _("只有居民可以为自己预约共享资源；工作人员请代驻区单位预约"),
     MANAGE_CATALOGUE: _("只有管理员可以维护事项清单和准入目录"),
+    KEEP_LEDGERS: _("您的角色不能修改房屋和居民台账"),
+    MANAGE_CARE: _("您的角色不能管理关爱对象"),
 }
 
 
