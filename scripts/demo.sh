@@ -12,7 +12,10 @@ bind="${WANGGE_BIND:-127.0.0.1:8000}"
 # The task worker runs imports, notifications and sweeps in the background; it stops with the server.
 python manage.py db_worker --interval 1 &
 worker=$!
-trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
+# The SLA sweep warns, marks breaches, escalates and takes door-knock problems every minute.
+python manage.py sla_sweep --loop 60 &
+sweep=$!
+trap 'kill "$worker" "$sweep" 2>/dev/null || true' EXIT INT TERM
 echo
 echo "==> Wangge is running at http://$bind/  (Ctrl-C to stop)"
 gunicorn config.wsgi --bind "$bind" --workers "${WANGGE_WORKERS:-2}" --access-logfile - --log-level warning

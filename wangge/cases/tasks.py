@@ -12,6 +12,7 @@ from wangge.core.errors import DomainError
 
 from .attachments import purge_stale_uploads
 from .models import CLOCK_RUNNING, Case
+from .visits import take_visit_problems
 from .workflow import case_transition
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def run_sla_sweep(*, now: datetime | None = None) -> dict:
                 log.info("sla sweep skipped case %s (%s): %s", case.pk, action, error.message)
                 counts["skipped"] += 1
     counts["purged_uploads"] = purge_stale_uploads(now=now)
+    counts["visit_problems"] = take_visit_problems()["taken"]
     return counts
 
 
