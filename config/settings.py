@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "wangge.worktime",
     "wangge.cases",
     "wangge.notify",
+    "wangge.sheets",
     "wangge.web",
     "django_tasks",
     "django_tasks_db",
@@ -173,3 +174,11 @@ NINJA_PAGINATION_PER_PAGE = 50
 # Background work (imports, notifications, SLA sweeps) goes through Django's tasks API. The database
 # backend needs no extra service; run `manage.py db_worker` beside the web server.
 TASKS = {"default": {"BACKEND": os.environ.get("WANGGE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
+# Excel import and export of ledgers (docs/excel.md). Files above the inline size are checked and
+# written by the task worker, with a progress bar; uploads are kept encrypted for KEEP_HOURS.
+WANGGE_IMPORT_MAX_ROWS = int(os.environ.get("WANGGE_IMPORT_MAX_ROWS", "200000"))
+WANGGE_IMPORT_MAX_BYTES = int(os.environ.get("WANGGE_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+WANGGE_IMPORT_INLINE_BYTES = int(os.environ.get("WANGGE_IMPORT_INLINE_BYTES", str(256 * 1024)))
+WANGGE_IMPORT_KEEP_HOURS = int(os.environ.get("WANGGE_IMPORT_KEEP_HOURS", "72"))
+WANGGE_EXPORT_MAX_ROWS = int(os.environ.get("WANGGE_EXPORT_MAX_ROWS", "200000"))

@@ -24,6 +24,10 @@ VIEW_AUDIT = "view_audit"
 VIEW_PEOPLE = "view_people"  # see residents' names and masked identifiers in ledgers
 REVEAL_PII = "reveal_pii"  # see an ID number or phone in full, with a recorded reason
 IMPORT_GEOGRAPHY = "import_geography"
+# Excel in and out of the ledgers (台账): the people who keep them — full-time grid workers for
+# their grid, community staff, the street that consolidates its communities, administrators.
+IMPORT_LEDGERS = "import_ledgers"
+EXPORT_LEDGERS = "export_ledgers"
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
@@ -42,6 +46,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         }
     ),
     REVEAL_PII: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
+    IMPORT_LEDGERS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_DISPATCHER, Role.ADMINISTRATOR}),
+    EXPORT_LEDGERS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_DISPATCHER, Role.ADMINISTRATOR}),
 }
 
 # Roles whose scope is a department rather than a region node.
@@ -54,6 +60,8 @@ REFUSALS = {
     IMPORT_GEOGRAPHY: _("只有管理员可以导入区划和网格"),
     VIEW_PEOPLE: _("您的角色不能查看居民信息"),
     REVEAL_PII: _("您的角色不能查看完整的身份证号和手机号"),
+    IMPORT_LEDGERS: _("您的角色不能导入台账"),
+    EXPORT_LEDGERS: _("您的角色不能导出台账"),
 }
 
 

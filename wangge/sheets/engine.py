@@ -1,0 +1,183 @@
+"""The import engine: read a workbook, check every cell and every row, and either report (dry run)
+or apply all rows in one transaction with one audit event per written row plus a summary.
+
+Speed matters here (a street imports 100,000 residents at once), so the per-cell loop is plain
+Python over calamine's lists, each ledger loads what rows refer to in a few queries up front
+(`prepare`), and rows are written in bulk by the ledger's `write`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from wangge.core import audit
+
+from . import reader
+from .spec import NEW, UNCHANGED, UPDATED, CellError, Context, LedgerSpec, Plan, Row
+
+FIRST_ERRORS = 100
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class Outcome:
+    sheet: reader.Sheet
+    rows: list[Row]
+    counts: dict = field(default_factory=lambda: {NEW: 0, UPDATED: 0, UNCHANGED: 0, "errors": 0})
+    plans: list[Plan] = field(default_factory=list)
+    committed: bool = False
+
+    @property
+    def error_rows(self) -> list[Row]:
+        return [row for row in self.rows if row.errors]
+
+    def first_errors(self, limit: int = FIRST_ERRORS) -> list[dict]:
+        listed = []
+        for row in self.rows:
+            for header, message in row.errors or ():
+                listed.append({"row": row.number, "column": header, "message": message})
+                if len(listed) >= limit:
+                    return listed
+        return listed
+
+
+def parse_cells(spec: LedgerSpec, sheet: reader.Sheet, progress: Progress = _no_progress) -> list[Row]:
+    """Every cell through its column's parser; then duplicates of the key inside the file."""
+    present = sheet.columns
+    present_fields = {column.field for _position, column in present}
+    absent = [column.field for column in spec.columns if column.field not in present_fields]
+    required = _("不能为空")
+    rows: list[Row] = []
+    total = len(sheet.rows)
+    for done, (number, cells) in enumerate(sheet.rows, start=1):
+        values = dict.fromkeys(absent)
+        row = Row(number, cells, values)
+        for position, column in present:
+            raw = cells[position]
+            if raw.__class__ is str:
+                raw = raw.strip()
+            if raw == "" or raw is None:
+                values[column.field] = None
+                if column.required:
+                    row.fail(column.header, required)
+                continue
+            try:
+                values[column.field] = column.parse(raw)
+            except CellError as error:
+                values[column.field] = None
+                row.fail(column.header, error.message)
+        rows.append(row)
+        if done % 5000 == 0:
+            progress("parse", done, total)
+    _mark_duplicates(spec, rows)
+    return rows
+
+
+def _mark_duplicates(spec: LedgerSpec, rows: list[Row]) -> None:
+    key, header = spec.key_field, spec.header_of(spec.key_field)
+    seen: dict = {}
+    for row in rows:
+        value = row.values.get(key)
+        if value is None:
+            continue
+        first = seen.setdefault(value, row.number)
+        if first != row.number:
+            row.fail(header, _("与第%(n)d行重复：同一条记录在文件中只能出现一次") % {"n": first})
+
+
+def _check_rows(spec: LedgerSpec, ctx: Context, rows: list[Row], progress: Progress) -> list[Plan]:
+    good = [row for row in rows if not row.errors]
+    lookups = spec.prepare(ctx, good)
+    plans = []
+    total = len(good)
+    for done, row in enumerate(good, start=1):
+        plan = spec.check(ctx, row, lookups)
+        if not row.errors and plan is not None:
+            plans.append(plan)
+        if done % 5000 == 0:
+            progress("check", done, total)
+    return plans
+
+
+def _count(outcome: Outcome) -> None:
+    counts = {NEW: 0, UPDATED: 0, UNCHANGED: 0, "errors": 0}
+    for plan in outcome.plans:
+        counts[plan.outcome] += 1
+    counts["errors"] = sum(1 for row in outcome.rows if row.errors)
+    outcome.counts = counts
+
+
+def dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress = _no_progress) -> Outcome:
+    """Check everything and write nothing: the counts the preview shows, and every error."""
+    sheet = reader.read(data, spec)
+    rows = parse_cells(spec, sheet, progress)
+    outcome = Outcome(sheet=sheet, rows=rows)
+    outcome.plans = _check_rows(spec, ctx, rows, progress)
+    _count(outcome)
+    return outcome
+
+
+def commit(spec: LedgerSpec, ctx: Context, data: bytes, *, job=None, progress: Progress = _no_progress) -> Outcome:
+    """Check the file again against the database as it is now and, only if no row has an error,
+    write all rows and their audit events in one transaction. Otherwise nothing is written and
+    the outcome carries the errors."""
+    ctx.committing = True
+    sheet = reader.read(data, spec)
+    rows = parse_cells(spec, sheet, progress)
+    outcome = Outcome(sheet=sheet, rows=rows)
+    if any(row.errors for row in rows):
+        _count(outcome)
+        return outcome
+    with transaction.atomic():
+        outcome.plans = _check_rows(spec, ctx, rows, progress)
+        _count(outcome)
+        if outcome.counts["errors"]:
+            return outcome
+        changed = [plan for plan in outcome.plans if plan.outcome != UNCHANGED]
+        progress("write", 0, len(changed))
+        spec.write(ctx, changed)
+        audit.record_many(_events(spec, ctx, changed, outcome, job))
+        outcome.committed = True
+    return outcome
+
+
+def _events(spec: LedgerSpec, ctx: Context, changed: list[Plan], outcome: Outcome, job) -> list:
+    target_type = spec.model._meta.label_lower
+    events = [
+        audit.build(
+            actor=ctx.actor,
+            verb=spec.audit_verb,
+            target=None,
+            target_type=target_type,
+            target_id=str(plan.target_id),
+            target_label=plan.label,
+            scope_key=plan.scope_key,
+            before=plan.before,
+            after=plan.after,
+            note=ctx.note,
+        )
+        for plan in changed
+    ]
+    events.append(
+        audit.build(
+            actor=ctx.actor,
+            verb="sheets.import",
+            target=job,
+            target_type="sheets.importjob",
+            target_id=str(job.pk) if job is not None else "",
+            target_label=f"{spec.title} {ctx.note}",
+            scope_key=ctx.scope_key,
+            after={"ledger": spec.name, "rows": len(outcome.rows), **outcome.counts},
+            note=ctx.note,
+        )
+    )
+    return events
+
+
+__all__ = ["NEW", "UPDATED", "UNCHANGED", "Outcome", "commit", "dry_run", "parse_cells"]
