@@ -17,6 +17,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 AEAD_PREFIX = "a1."
 _NONCE = 12
@@ -38,17 +40,36 @@ def _aead_for(key: str, secret: str) -> AESGCM:
     return AESGCM(hashlib.sha256(b"wangge:pii-aead:" + material).digest())
 
 
-def _aead() -> AESGCM:
-    return _aead_for(settings.PII_ENCRYPTION_KEY, settings.SECRET_KEY)
-
-
 @lru_cache(maxsize=4)
 def _index_key_for(configured: str, secret: str) -> bytes:
     return configured.encode() if configured else _derived("pii-index")
 
 
+# The keys in use, looked up once: reading `settings` costs more than an AES-GCM seal, and imports
+# seal two values a row. Dropped whenever a test or a reload changes the settings they come from.
+_current: dict = {}
+
+
+@receiver(setting_changed)
+def _forget_keys(*, setting, **kwargs):
+    if setting in ("PII_ENCRYPTION_KEY", "PII_INDEX_KEY", "SECRET_KEY"):
+        _current.clear()
+
+
+def _aead() -> AESGCM:
+    try:
+        return _current["aead"]
+    except KeyError:
+        _current["aead"] = _aead_for(settings.PII_ENCRYPTION_KEY, settings.SECRET_KEY)
+        return _current["aead"]
+
+
 def _index_key() -> bytes:
-    return _index_key_for(settings.PII_INDEX_KEY, settings.SECRET_KEY)
+    try:
+        return _current["index"]
+    except KeyError:
+        _current["index"] = _index_key_for(settings.PII_INDEX_KEY, settings.SECRET_KEY)
+        return _current["index"]
 
 
 def encrypt(value: str) -> str:

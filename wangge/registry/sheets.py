@@ -180,6 +180,21 @@ INSERT_FIELDS = (
 )
 
 
+REGISTERED_FIELDS = (
+    "id",
+    "id_index",
+    "name",
+    "birth_date",
+    "gender",
+    "phone_index",
+    "phone_masked",
+    "household",
+    "region_key",
+    "kind",
+    "moved_in",
+)
+
+
 @dataclass
 class Registered:
     pk: int
@@ -192,7 +207,6 @@ class Registered:
     region_key: str
     kind: str
     moved_in: datetime.date | None
-    address: str
 
 
 @dataclass
@@ -236,33 +250,21 @@ def prepare(ctx: Context, rows: list[Row]) -> Lookups:
             lookups.compounds[grid].add(compound)
             lookups.buildings[(grid, compound)].add(building)
     indexes = [row.values["_index"] for row in rows]
-    people = Resident.objects.all()
-    if ctx.committing:
-        people = people.select_for_update(of=("self",))  # a no-op on SQLite, row locks on PostgreSQL
-    for start in range(0, len(indexes), 2000):
-        found = people.filter(id_index__in=indexes[start : start + 2000]).values_list(
-            "pk",
-            "id_index",
-            "name",
-            "birth_date",
-            "gender",
-            "phone_index",
-            "phone_masked",
-            "household_id",
-            "region_key",
-            "kind",
-            "moved_in",
-            "household__building__compound__name",
-            "household__building__name",
-            "household__unit",
-            "household__room",
-        )
-        for pk, index, name, birth, gender, p_index, p_masked, hh, key, kind, moved, c, b, u, r in found:
-            address = f"{c}{b}{u}单元{r}" if hh else _("无住址")
-            lookups.registered[index] = Registered(
-                pk, name, birth, gender, p_index, p_masked, hh, key, kind, moved, address
-            )
+    for pk, index, name, birth, gender, p_index, p_masked, household, key, kind, moved in bulk.rows_in(
+        Resident, "id_index", indexes, REGISTERED_FIELDS, for_update=ctx.committing
+    ):
+        lookups.registered[index] = Registered(pk, name, birth, gender, p_index, p_masked, household, key, kind, moved)
     return lookups
+
+
+def _address(household_pk: int | None) -> str:
+    """Where a registered person lives, for the message about a conflicting row (rare: one query)."""
+    household = (
+        Household.objects.select_related("building__compound").filter(pk=household_pk).first() if household_pk else None
+    )
+    if household is None:
+        return _("无住址")
+    return f"{household.building.compound.name}{household.building.name}{household.unit}单元{household.room}"
 
 
 def _address_error(row: Row, lookups: Lookups) -> None:
@@ -327,7 +329,7 @@ def check(ctx: Context, row: Row, lookups: Lookups) -> Plan | None:
                     "pn": person.name,
                     "pb": person.birth_date.isoformat(),
                     "pk": person.pk,
-                    "a": person.address,
+                    "a": _address(person.household_id),
                 },
             )
     if row.errors:
@@ -386,6 +388,8 @@ def write(ctx: Context, plans: list[Plan]) -> None:
     warm), then updates grouped by the set of fields they change."""
     now = timezone.now()
     encrypt, blind_index, mask_id, mask_phone = pii.encrypt, pii.blind_index, pii.mask_id_number, pii.mask_phone
+    stamp = bulk.adapter(Resident, "created_at")(now)
+    as_date = bulk.adapter(Resident, "birth_date")
     new = sorted((plan for plan in plans if plan.outcome == NEW), key=lambda plan: plan.row.values["_index"])
     rows = []
     for plan in new:
@@ -393,24 +397,24 @@ def write(ctx: Context, plans: list[Plan]) -> None:
         values = plan.row.values
         rows.append(
             (
-                now,
-                now,
+                stamp,
+                stamp,
                 values["name"],
                 encrypt(number),
                 values["_index"],
                 mask_id(number),
                 gender,
-                birth,
+                as_date(birth),
                 encrypt(phone) if phone else "",
                 blind_index(phone) if phone else "",
                 mask_phone(phone) if phone else "",
                 household_pk,
                 region_key,
                 values["kind"],
-                values["moved_in"],
+                as_date(values["moved_in"]),
             )
         )
-    bulk.insert_rows(Resident, INSERT_FIELDS, rows)
+    bulk.insert_rows(Resident, INSERT_FIELDS, rows, adapted=True)
     if new:
         pks = bulk.pks_by(Resident, "id_index", [plan.row.values["_index"] for plan in new])
         for plan in new:

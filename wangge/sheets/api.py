@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Field, File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -97,7 +97,7 @@ def job_status(request: HttpRequest, job_id: int):
 )
 def job_commit(request: HttpRequest, job_id: int):
     job = services.import_commit(actor=request.user, job=selectors.job_get(user=request.user, pk=job_id))
-    return _status_code(job) if job.status != JobStatus.INVALID else 400, job
+    return Status(_status_code(job) if job.status != JobStatus.INVALID else 400, job)
 
 
 @router.get("/imports/jobs/{int:job_id}/errors", url_name="job_errors", summary="错误报告（.xlsx）")
@@ -130,7 +130,7 @@ def upload(request: HttpRequest, ledger: str, file: File[UploadedFile], dry_run:
     job = services.import_upload(
         actor=request.user, ledger=ledger, file_name=file.name or "", data=file.read(), commit=not dry_run
     )
-    return _status_code(job), job
+    return Status(_status_code(job), job)
 
 
 @router.post("/exports/{ledger}", summary="导出台账（.xlsx；默认脱敏，完整导出需权限和理由并记入审计）")

@@ -6,6 +6,7 @@ Python over calamine's lists, each ledger loads what rows refer to in a few quer
 (`prepare`), and rows are written in bulk by the ledger's `write`.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ class Outcome:
     counts: dict = field(default_factory=lambda: {NEW: 0, UPDATED: 0, UNCHANGED: 0, "errors": 0})
     plans: list[Plan] = field(default_factory=list)
     committed: bool = False
+    timings: dict = field(default_factory=dict)  # seconds per phase, for the benchmark and logs
 
     @property
     def error_rows(self) -> list[Row]:
@@ -49,31 +51,33 @@ class Outcome:
 
 def parse_cells(spec: LedgerSpec, sheet: reader.Sheet, progress: Progress = _no_progress) -> list[Row]:
     """Every cell through its column's parser; then duplicates of the key inside the file."""
-    present = sheet.columns
-    present_fields = {column.field for _position, column in present}
-    absent = [column.field for column in spec.columns if column.field not in present_fields]
+    present = [(position, c.field, c.parse, c.required, c.header) for position, c in sheet.columns]
+    present_fields = {field_name for _p, field_name, *_rest in present}
+    template = dict.fromkeys(column.field for column in spec.columns if column.field not in present_fields)
     required = _("不能为空")
     rows: list[Row] = []
+    append = rows.append
     total = len(sheet.rows)
+    str_ = str
     for done, (number, cells) in enumerate(sheet.rows, start=1):
-        values = dict.fromkeys(absent)
+        values = template.copy()
         row = Row(number, cells, values)
-        for position, column in present:
+        for position, field_name, parse, is_required, header in present:
             raw = cells[position]
-            if raw.__class__ is str:
+            if raw.__class__ is str_:
                 raw = raw.strip()
-            if raw == "" or raw is None:
-                values[column.field] = None
-                if column.required:
-                    row.fail(column.header, required)
-                continue
+                if not raw:
+                    values[field_name] = None
+                    if is_required:
+                        row.fail(header, required)
+                    continue
             try:
-                values[column.field] = column.parse(raw)
+                values[field_name] = parse(raw)
             except CellError as error:
-                values[column.field] = None
-                row.fail(column.header, error.message)
-        rows.append(row)
-        if done % 5000 == 0:
+                values[field_name] = None
+                row.fail(header, error.message)
+        append(row)
+        if not done % 5000:
             progress("parse", done, total)
     _mark_duplicates(spec, rows)
     return rows
@@ -113,12 +117,30 @@ def _count(outcome: Outcome) -> None:
     outcome.counts = counts
 
 
+class _Clock:
+    def __init__(self):
+        self.timings, self.last = {}, time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - self.last
+        self.last = now
+
+
+def _read(spec: LedgerSpec, data: bytes, progress: Progress) -> tuple[Outcome, "_Clock"]:
+    clock = _Clock()
+    sheet = reader.read(data, spec)
+    clock.lap("read")
+    rows = parse_cells(spec, sheet, progress)
+    clock.lap("cells")
+    return Outcome(sheet=sheet, rows=rows, timings=clock.timings), clock
+
+
 def dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress = _no_progress) -> Outcome:
     """Check everything and write nothing: the counts the preview shows, and every error."""
-    sheet = reader.read(data, spec)
-    rows = parse_cells(spec, sheet, progress)
-    outcome = Outcome(sheet=sheet, rows=rows)
-    outcome.plans = _check_rows(spec, ctx, rows, progress)
+    outcome, clock = _read(spec, data, progress)
+    outcome.plans = _check_rows(spec, ctx, outcome.rows, progress)
+    clock.lap("check")
     _count(outcome)
     return outcome
 
@@ -128,56 +150,47 @@ def commit(spec: LedgerSpec, ctx: Context, data: bytes, *, job=None, progress: P
     write all rows and their audit events in one transaction. Otherwise nothing is written and
     the outcome carries the errors."""
     ctx.committing = True
-    sheet = reader.read(data, spec)
-    rows = parse_cells(spec, sheet, progress)
-    outcome = Outcome(sheet=sheet, rows=rows)
-    if any(row.errors for row in rows):
+    outcome, clock = _read(spec, data, progress)
+    if any(row.errors for row in outcome.rows):
         _count(outcome)
         return outcome
     with transaction.atomic():
-        outcome.plans = _check_rows(spec, ctx, rows, progress)
+        outcome.plans = _check_rows(spec, ctx, outcome.rows, progress)
         _count(outcome)
+        clock.lap("check")
         if outcome.counts["errors"]:
             return outcome
         changed = [plan for plan in outcome.plans if plan.outcome != UNCHANGED]
         progress("write", 0, len(changed))
         spec.write(ctx, changed)
-        audit.record_many(_events(spec, ctx, changed, outcome, job))
+        clock.lap("write")
+        _write_events(spec, ctx, changed, outcome, job)
+        clock.lap("audit")
         outcome.committed = True
+    clock.lap("transaction_commit")
     return outcome
 
 
-def _events(spec: LedgerSpec, ctx: Context, changed: list[Plan], outcome: Outcome, job) -> list:
-    target_type = spec.model._meta.label_lower
-    events = [
-        audit.build(
-            actor=ctx.actor,
-            verb=spec.audit_verb,
-            target=None,
-            target_type=target_type,
-            target_id=str(plan.target_id),
-            target_label=plan.label,
-            scope_key=plan.scope_key,
-            before=plan.before,
-            after=plan.after,
-            note=ctx.note,
-        )
-        for plan in changed
-    ]
-    events.append(
-        audit.build(
-            actor=ctx.actor,
-            verb="sheets.import",
-            target=job,
-            target_type="sheets.importjob",
-            target_id=str(job.pk) if job is not None else "",
-            target_label=f"{spec.title} {ctx.note}",
-            scope_key=ctx.scope_key,
-            after={"ledger": spec.name, "rows": len(outcome.rows), **outcome.counts},
-            note=ctx.note,
-        )
+def _write_events(spec: LedgerSpec, ctx: Context, changed: list[Plan], outcome: Outcome, job) -> None:
+    """One event per written row (who, which record, before and after) and one for the import."""
+    audit.record_batch(
+        actor=ctx.actor,
+        verb=spec.audit_verb,
+        target_type=spec.model._meta.label_lower,
+        note=ctx.note,
+        items=((plan.target_id, plan.label, plan.scope_key, plan.before, plan.after) for plan in changed),
     )
-    return events
+    audit.record(
+        actor=ctx.actor,
+        verb="sheets.import",
+        target=job,
+        target_type="sheets.importjob",
+        target_id=str(job.pk) if job is not None else "",
+        target_label=f"{spec.title} {ctx.note}",
+        scope_key=ctx.scope_key,
+        after={"ledger": spec.name, "rows": len(outcome.rows), **outcome.counts},
+        note=ctx.note,
+    )
 
 
 __all__ = ["NEW", "UPDATED", "UNCHANGED", "Outcome", "commit", "dry_run", "parse_cells"]

@@ -44,6 +44,7 @@ class ImportJob(TimeStamped):
     unchanged = models.PositiveIntegerField(_("无变化"), default=0)
     errors = models.PositiveIntegerField(_("有错误的行"), default=0)
     first_errors = models.JSONField(default=list, blank=True)
+    timings = models.JSONField(default=dict, blank=True)  # seconds per phase of the last run
     code = models.CharField(max_length=40, blank=True)
     message = models.TextField(_("说明"), blank=True)
     task_id = models.CharField(max_length=64, blank=True)

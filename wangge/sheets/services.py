@@ -201,6 +201,7 @@ def run_job(*, job_id: int, commit: bool, data: bytes | None = None) -> ImportJo
     job.new, job.updated, job.unchanged = (outcome.counts[k] for k in (engine.NEW, engine.UPDATED, engine.UNCHANGED))
     job.errors = outcome.counts["errors"]
     job.first_errors = outcome.first_errors()
+    job.timings = {phase: round(seconds, 3) for phase, seconds in outcome.timings.items()}
     job.checked_at = timezone.now()
     if job.errors:
         _discard(job.error_report)

@@ -46,7 +46,20 @@ def resident_row(
     unit=1,
     room="101",
 ):
-    return [name, number or make_id(), gender, birth, phone, kind, moved, grid, compound, building, unit, room]
+    return [
+        name,
+        make_id() if number is None else number,
+        gender,
+        birth,
+        phone,
+        kind,
+        moved,
+        grid,
+        compound,
+        building,
+        unit,
+        room,
+    ]
 
 
 def xlsx(rows, headers=HEADERS, *, title="实有人口", build=None) -> bytes:
@@ -83,3 +96,6 @@ def rooms(tree):
     for room in ("102", "201", "202"):
         Household.objects.create(building=building, region_key=A_GRID, unit=1, room=room)
     return building
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
