@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from wangge.core import audit
 
-from . import reader
+from . import bulk, reader
 from .spec import NEW, UNCHANGED, UPDATED, CellError, Context, LedgerSpec, Plan, Row
 
 FIRST_ERRORS = 100
@@ -162,6 +162,8 @@ def commit(spec: LedgerSpec, ctx: Context, data: bytes, *, job=None, progress: P
             return outcome
         changed = [plan for plan in outcome.plans if plan.outcome != UNCHANGED]
         progress("write", 0, len(changed))
+        if len(changed) > 10_000:
+            bulk.roomy_cache()
         spec.write(ctx, changed)
         clock.lap("write")
         _write_events(spec, ctx, changed, outcome, job)

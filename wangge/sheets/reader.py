@@ -188,8 +188,12 @@ def _sheet_path(archive: zipfile.ZipFile, name: str) -> str | None:
 def _refuse_formulas(xml: bytes) -> None:
     """Formulas are refused: a cached result can be stale or missing, and the ledger must hold
     what a person typed. The message names the first few cells."""
+    # A plain substring search first: it skips the regex on the usual file, which has no formula.
+    start = max(xml.find(b"sheetData"), 0)
+    if not any(xml.find(token, start) >= 0 for token in (b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/")):
+        return
     found = []
-    for match in _FORMULA.finditer(xml):
+    for match in _FORMULA.finditer(xml, start):
         start = xml.rfind(b"<c ", 0, match.start())
         ref = re.search(rb'\br="([A-Z]+[0-9]+)"', xml[start : match.start()]) if start >= 0 else None
         found.append(ref.group(1).decode() if ref else "?")

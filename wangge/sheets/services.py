@@ -67,6 +67,8 @@ def _store(name: str, data: bytes) -> str:
 
 
 def _load(name: str) -> bytes:
+    if not name:
+        raise FileNotFoundError("purged")
     with default_storage.open(name, "rb") as handle:
         return pii.decrypt_bytes(handle.read())
 
@@ -184,6 +186,10 @@ def run_job(*, job_id: int, commit: bool, data: bytes | None = None) -> ImportJo
             outcome = engine.dry_run(spec, ctx, data, progress=progress)
     except (SheetRefused, Forbidden, NotFound) as refusal:
         return _finish(job, JobStatus.REFUSED, code=refusal.code, message=refusal.message, discard=True)
+    except FileNotFoundError:
+        return _finish(
+            job, JobStatus.REFUSED, code="expired", message=_("上传的文件已过保存期限被删除：请重新上传"), discard=True
+        )
     except IntegrityError:
         logger.warning("import job %s: integrity error while writing", job.pk, exc_info=True)
         return _finish(
@@ -207,7 +213,7 @@ def run_job(*, job_id: int, commit: bool, data: bytes | None = None) -> ImportJo
         _discard(job.error_report)
         report = writer.error_report(spec.title, outcome.sheet.headers, outcome.rows)
         job.error_report = _store(f"imports/{job.pk}/errors.bin", report)
-        return _finish(job, JobStatus.INVALID)
+        return _finish(job, JobStatus.INVALID, discard=True)  # cannot be committed: keep only the report
     if outcome.committed:
         job.committed_at = timezone.now()
         return _finish(job, JobStatus.COMMITTED, discard=True)

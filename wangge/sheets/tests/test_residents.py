@@ -250,3 +250,34 @@ def test_template_has_headers_hints_lists_and_notes(users):
     listed = [row[0] for row in notes if row and row[0] in HEADERS]
     assert listed == HEADERS
     assert any("510502199001019012" in row for row in notes)
+
+
+def test_old_uploads_and_reports_are_purged(users, rooms, media):
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+
+    from wangge.sheets.models import ImportJob
+
+    rows = three_people()
+    rows[0][1] = "123"
+    job = upload(users, rows)
+    ready = upload(users, three_people())
+    assert job.stored_file == "" and default_storage.exists(job.error_report)  # an invalid upload is not kept
+    assert default_storage.exists(ready.stored_file)  # a ready one waits for its commit
+    call_command("purge_imports", "--hours", "1")
+    assert default_storage.exists(job.error_report)  # still young
+    ImportJob.objects.update(created_at=job.created_at - datetime.timedelta(hours=2))
+    call_command("purge_imports", "--hours", "1")
+    assert not default_storage.exists(job.error_report) and not default_storage.exists(ready.stored_file)
+    job.refresh_from_db()
+    assert job.purged_at and job.errors == 1 and job.stored_file == ""
+    with pytest.raises(NotFound):
+        services.error_report_of(actor=users["gridworker_a"], job=job)
+
+
+def test_a_ready_job_whose_file_was_purged_asks_for_a_new_upload(users, rooms):
+    job = upload(users, three_people())
+    services.purge_old_files(older_than_hours=-1)
+    job.refresh_from_db()
+    job = services.import_commit(actor=users["gridworker_a"], job=job)
+    assert job.status == JobStatus.REFUSED and job.code == "expired" and not Resident.objects.exists()
