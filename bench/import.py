@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -251,6 +252,7 @@ def main() -> None:
         "commit_phases_s": commit_phases,
         "generate_s": round(generate_s, 1),
         **{k: round(v, 2) for k, v in costs.items()},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),
@@ -275,6 +277,7 @@ def main() -> None:
             "",
         ),
         ("blind index (HMAC-SHA256)", f"{costs['blind_index_us']:.1f} µs", ""),
+        ("peak memory of this process", f"{result['peak_rss_mb']} MB", ""),
         ("machine", f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load {result['load_average_1m']}", ""),
     ]
     width = max(len(r[0]) for r in rows)

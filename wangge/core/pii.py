@@ -8,6 +8,7 @@ encrypts two values for each of 100,000 rows. Both keys derive from WANGGE_PII_K
 """
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -72,10 +73,14 @@ def _index_key() -> bytes:
         return _current["index"]
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def encrypt(value: str) -> str:
     nonce = os.urandom(_NONCE)
     sealed = _aead().encrypt(nonce, value.encode(), None)
-    return AEAD_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+    # base64.urlsafe_b64encode, minus two layers of Python calls (this runs twice per imported row)
+    return AEAD_PREFIX + binascii.b2a_base64(nonce + sealed, newline=False).translate(_URLSAFE).decode()
 
 
 def decrypt(token: str) -> str:

@@ -154,14 +154,16 @@ def commit(spec: LedgerSpec, ctx: Context, data: bytes, *, job=None, progress: P
     if any(row.errors for row in outcome.rows):
         _count(outcome)
         return outcome
+    # Progress written inside the transaction would stay invisible until its end, so the page is
+    # told once, before it starts, that checking against the database and writing have begun.
+    progress("write", 0, 0)
     with transaction.atomic():
-        outcome.plans = _check_rows(spec, ctx, outcome.rows, progress)
+        outcome.plans = _check_rows(spec, ctx, outcome.rows, _no_progress)
         _count(outcome)
         clock.lap("check")
         if outcome.counts["errors"]:
             return outcome
         changed = [plan for plan in outcome.plans if plan.outcome != UNCHANGED]
-        progress("write", 0, len(changed))
         if len(changed) > 10_000:
             bulk.roomy_cache()
         spec.write(ctx, changed)

@@ -19,7 +19,9 @@ from .spec import Column, LedgerSpec
 # The error report's own column: ignored when a corrected error report is uploaded again.
 ERROR_HEADER = "错误说明"
 _MAX_LISTED = 5
-_FORMULA = re.compile(rb"<(?:[A-Za-z0-9_]+:)?f[\s>/]")
+_ROOT = re.compile(rb"<([A-Za-z0-9_]+:)?worksheet[\s>]")
+_CELL_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+_TAG_END = {b">", b" ", b"/", b"\t", b"\n", b"\r"}
 _DIMENSION = re.compile(rb'<(?:[A-Za-z0-9_]+:)?dimension\s+ref="[A-Z]*[0-9]*:?[A-Z]*([0-9]+)"')
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -188,17 +190,20 @@ def _sheet_path(archive: zipfile.ZipFile, name: str) -> str | None:
 def _refuse_formulas(xml: bytes) -> None:
     """Formulas are refused: a cached result can be stale or missing, and the ledger must hold
     what a person typed. The message names the first few cells."""
-    # A plain substring search first: it skips the regex on the usual file, which has no formula.
-    start = max(xml.find(b"sheetData"), 0)
-    if not any(xml.find(token, start) >= 0 for token in (b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/")):
-        return
+    # One substring search for the formula tag (with the document's namespace prefix, if any)
+    # costs a fraction of a regex over the whole sheet; candidates such as <family> are skipped.
+    root = _ROOT.search(xml, 0, 4096)
+    needle = b"<" + (root.group(1) if root and root.group(1) else b"") + b"f"
     found = []
-    for match in _FORMULA.finditer(xml, start):
-        start = xml.rfind(b"<c ", 0, match.start())
-        ref = re.search(rb'\br="([A-Z]+[0-9]+)"', xml[start : match.start()]) if start >= 0 else None
-        found.append(ref.group(1).decode() if ref else "?")
-        if len(found) >= _MAX_LISTED:
-            break
+    position = xml.find(needle)
+    while position >= 0 and len(found) < _MAX_LISTED:
+        if xml[position + len(needle) : position + len(needle) + 1] in _TAG_END:
+            start = xml.rfind(b"<c ", 0, position)
+            if start < 0:
+                start = xml.rfind(b":c ", 0, position)
+            ref = _CELL_REF.search(xml, start, position) if start >= 0 else None
+            found.append(ref.group(1).decode() if ref else "?")
+        position = xml.find(needle, position + 1)
     if found:
         raise SheetRefused(
             _("表格中有公式（%(cells)s）：请复制这些单元格并“选择性粘贴为数值”后再上传") % {"cells": "、".join(found)},

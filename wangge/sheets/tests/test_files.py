@@ -133,3 +133,18 @@ def test_headers_are_matched_loosely_and_the_ledger_sheet_is_preferred(users, ro
 
     job = upload(users, xlsx([[*resident_row(), "旧的错误说明"]], headers=headers, build=other_sheet_first))
     assert job.status == JobStatus.READY and job.new == 1, (job.status, job.message, job.first_errors)
+
+
+def test_formula_tags_with_a_namespace_prefix_and_lookalike_tags():
+    prefixed = (
+        b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+        b'<x:row r="2"><x:c r="B2"><x:f>1+1</x:f><x:v>2</x:v></x:c></x:row></x:sheetData></x:worksheet>'
+    )
+    with pytest.raises(reader.SheetRefused) as caught:
+        reader._refuse_formulas(prefixed)
+    assert "（B2）" in caught.value.message
+    rich_text = (
+        b'<worksheet><sheetData><row r="2"><c r="A2" t="inlineStr"><is><r><rPr><family val="2"/></rPr>'
+        b"<t>f&lt;f</t></r></is></c></row></sheetData></worksheet>"
+    )
+    reader._refuse_formulas(rich_text)  # no formula here
