@@ -69,7 +69,7 @@ def text(max_length: int = 100) -> Callable[[Any], str]:
         value = cell_text(value)
         if len(value) > max_length:
             raise CellError(_("不能超过%(n)d个字符，实际为%(m)d个") % {"n": max_length, "m": len(value)})
-        if _CONTROL.search(value):
+        if not value.isprintable() and _CONTROL.search(value):  # isprintable: a fast pass for the usual cell
             raise CellError(_("含有不可见的控制字符"))
         return value
 
