@@ -35,10 +35,6 @@ class Outcome:
     committed: bool = False
     timings: dict = field(default_factory=dict)  # seconds per phase, for the benchmark and logs
 
-    @property
-    def error_rows(self) -> list[Row]:
-        return [row for row in self.rows if row.errors]
-
     def first_errors(self, limit: int = FIRST_ERRORS) -> list[dict]:
         listed = []
         for row in self.rows:

@@ -12,7 +12,7 @@ the dry run, the all-or-nothing commit with audit records, error reports, progre
 import datetime
 import re
 import time
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -305,7 +305,3 @@ def ledgers() -> list[LedgerSpec]:
 
 def find(name: str) -> LedgerSpec | None:
     return _REGISTRY.get(name)
-
-
-def key_of(row: Row, spec: LedgerSpec) -> Hashable:
-    return row.values.get(spec.key_field)
