@@ -336,20 +336,12 @@ def check(ctx: Context, row: Row, lookups: Lookups) -> Plan | None:
         return None
     household_pk, region_key = household
     if person is None:
+        # `after` (the audit snapshot) is filled in by `write`, which computes the masks anyway.
         return Plan(
             row,
             NEW,
             label=v["name"],
             scope_key=region_key,
-            after={
-                "name": v["name"],
-                "id_masked": pii.mask_id_number(number),
-                "gender": gender,
-                "phone_masked": pii.mask_phone(phone) if phone else "",
-                "household_id": household_pk,
-                "kind": v["kind"],
-                "moved_in": v["moved_in"].isoformat() if v["moved_in"] else None,
-            },
             data=(number, birth, gender, phone, household_pk, region_key),
         )
     changes, before, after = {}, {}, {}
@@ -395,6 +387,7 @@ def write(ctx: Context, plans: list[Plan]) -> None:
     for plan in new:
         number, birth, gender, phone, household_pk, region_key = plan.data
         values = plan.row.values
+        id_masked, phone_masked = mask_id(number), mask_phone(phone) if phone else ""
         rows.append(
             (
                 stamp,
@@ -402,18 +395,28 @@ def write(ctx: Context, plans: list[Plan]) -> None:
                 values["name"],
                 encrypt(number),
                 values["_index"],
-                mask_id(number),
+                id_masked,
                 gender,
                 as_date(birth),
                 encrypt(phone) if phone else "",
                 blind_index(phone) if phone else "",
-                mask_phone(phone) if phone else "",
+                phone_masked,
                 household_pk,
                 region_key,
                 values["kind"],
                 as_date(values["moved_in"]),
             )
         )
+        moved_in = values["moved_in"]
+        plan.after = {
+            "name": values["name"],
+            "id_masked": id_masked,
+            "gender": gender,
+            "phone_masked": phone_masked,
+            "household_id": household_pk,
+            "kind": values["kind"],
+            "moved_in": moved_in.isoformat() if moved_in else None,
+        }
     bulk.insert_rows(Resident, INSERT_FIELDS, rows, adapted=True)
     if new:
         pks = bulk.pks_by(Resident, "id_index", [plan.row.values["_index"] for plan in new])
