@@ -6,8 +6,10 @@ Python over calamine's lists, each ledger loads what rows refer to in a few quer
 (`prepare`), and rows are written in bulk by the ledger's `write`.
 """
 
+import gc
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -113,6 +115,21 @@ def _count(outcome: Outcome) -> None:
     outcome.counts = counts
 
 
+@contextmanager
+def _no_cyclic_gc():
+    """An import allocates millions of small containers (a dict and a list per row, tuples for the
+    database), none of them in reference cycles. Python's cyclic collector would walk the whole,
+    growing heap again and again while they pile up — a third of the commit time at 100,000 rows.
+    Reference counting still frees everything; the collector resumes afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class _Clock:
     def __init__(self):
         self.timings, self.last = {}, time.perf_counter()
@@ -134,6 +151,11 @@ def _read(spec: LedgerSpec, data: bytes, progress: Progress) -> tuple[Outcome, "
 
 def dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress = _no_progress) -> Outcome:
     """Check everything and write nothing: the counts the preview shows, and every error."""
+    with _no_cyclic_gc():
+        return _dry_run(spec, ctx, data, progress)
+
+
+def _dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress) -> Outcome:
     outcome, clock = _read(spec, data, progress)
     outcome.plans = _check_rows(spec, ctx, outcome.rows, progress)
     clock.lap("check")
@@ -145,6 +167,11 @@ def commit(spec: LedgerSpec, ctx: Context, data: bytes, *, job=None, progress: P
     """Check the file again against the database as it is now and, only if no row has an error,
     write all rows and their audit events in one transaction. Otherwise nothing is written and
     the outcome carries the errors."""
+    with _no_cyclic_gc():
+        return _commit(spec, ctx, data, job, progress)
+
+
+def _commit(spec: LedgerSpec, ctx: Context, data: bytes, job, progress: Progress) -> Outcome:
     ctx.committing = True
     outcome, clock = _read(spec, data, progress)
     if any(row.errors for row in outcome.rows):
