@@ -13,6 +13,7 @@ from wangge.notify.api import router as notify_router
 from wangge.regions.api import router as regions_router
 from wangge.regions.imports_api import router as imports_router
 from wangge.registry.api import router as registry_router
+from wangge.sheets.api import router as sheets_router
 from wangge.units.api import router as units_router
 from wangge.worktime.api import router as worktime_router
 
@@ -33,6 +34,7 @@ api.add_router("", units_router)
 api.add_router("", worktime_router)
 api.add_router("", cases_router)
 api.add_router("", notify_router)
+api.add_router("", sheets_router)  # after imports_router: /imports/divisions and /imports/grids match first
 
 
 @api.exception_handler(DomainError)

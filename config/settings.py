@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "wangge.worktime",
     "wangge.cases",
     "wangge.notify",
+    "wangge.sheets",
     "wangge.web",
     "django_tasks",
     "django_tasks_db",
@@ -201,3 +202,10 @@ WANGGE_NOTIFY_BATCH = int(os.environ.get("WANGGE_NOTIFY_BATCH", "100"))
 
 # Working hours of a working day, local time; SLA clocks count only these (docs/worktime.md).
 WANGGE_WORK_HOURS = os.environ.get("WANGGE_WORK_HOURS", "09:00-12:00,13:30-17:30")
+# Excel import and export of ledgers (docs/excel.md). Files above the inline size are checked and
+# written by the task worker, with a progress bar; uploads are kept encrypted for KEEP_HOURS.
+WANGGE_IMPORT_MAX_ROWS = int(os.environ.get("WANGGE_IMPORT_MAX_ROWS", "200000"))
+WANGGE_IMPORT_MAX_BYTES = int(os.environ.get("WANGGE_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+WANGGE_IMPORT_INLINE_BYTES = int(os.environ.get("WANGGE_IMPORT_INLINE_BYTES", str(256 * 1024)))
+WANGGE_IMPORT_KEEP_HOURS = int(os.environ.get("WANGGE_IMPORT_KEEP_HOURS", "72"))
+WANGGE_EXPORT_MAX_ROWS = int(os.environ.get("WANGGE_EXPORT_MAX_ROWS", "200000"))

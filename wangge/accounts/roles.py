@@ -31,6 +31,10 @@ BOOK_FOR_SELF = "book_for_self"  # book a shared resource of one's own community
 MANAGE_CATALOGUE = "manage_catalogue"  # the case catalogue and the community work access catalogue
 KEEP_LEDGERS = "keep_ledgers"  # write the house and resident ledgers, record door-knock visits
 MANAGE_CARE = "manage_care"  # put residents in care groups and name who visits them
+# Excel in and out of the ledgers (台账): the people who keep them — full-time grid workers for
+# their grid, community staff, the street that consolidates its communities, administrators.
+IMPORT_LEDGERS = "import_ledgers"
+EXPORT_LEDGERS = "export_ledgers"
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
@@ -64,6 +68,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         }
     ),
     MANAGE_CARE: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
+    IMPORT_LEDGERS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_DISPATCHER, Role.ADMINISTRATOR}),
+    EXPORT_LEDGERS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_DISPATCHER, Role.ADMINISTRATOR}),
 }
 
 # Roles whose scope is a department rather than a region node.
@@ -83,6 +89,8 @@ REFUSALS = {
     MANAGE_CATALOGUE: _("只有管理员可以维护事项清单和准入目录"),
     KEEP_LEDGERS: _("您的角色不能修改房屋和居民台账"),
     MANAGE_CARE: _("您的角色不能管理关爱对象"),
+    IMPORT_LEDGERS: _("您的角色不能导入台账"),
+    EXPORT_LEDGERS: _("您的角色不能导出台账"),
 }
 
 

@@ -68,3 +68,48 @@ def record(**kwargs) -> AuditEvent:
 
 def record_many(events: list[AuditEvent]) -> None:
     AuditEvent.objects.bulk_create(events, batch_size=1000)
+
+
+def record_batch(*, actor, verb: str, target_type: str, items, note: str = "") -> int:
+    """Many events by one actor with one verb — the rows of an import — written in bulk. Each item
+    is (target_id, target_label, scope_key, before, after). Same rows as `record_many`, without a
+    model instance and the ORM's per-field preparation for each event, which cost about ten times
+    the database's own work on 100,000 events. Returns how many events were written."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.utils import timezone
+
+    connection = connections[DEFAULT_DB_ALIAS]  # resolved once: the proxy costs a lookup per use
+    meta = AuditEvent._meta
+    json_field = meta.get_field("after")
+    quote = connection.ops.quote_name
+    columns = [
+        "at", "actor_id", "actor_label", "verb", "target_type", "target_id",
+        "target_label", "scope_key", "before", "after", "request_id", "note",
+    ]  # fmt: skip
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(meta.get_field(c).column) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    at = meta.get_field("at").get_db_prep_save(timezone.now(), connection)
+    who = _actor_fields(actor)
+    actor_id = who["actor"].pk if who["actor"] is not None else None
+    request_id = current_request_id()
+
+    def as_json(value):
+        return None if value is None else json_field.get_db_prep_save(value, connection)
+
+    rows, written = [], 0
+    with connection.cursor() as cursor:
+        for target_id, label, scope_key, before, after in items:
+            rows.append(
+                (at, actor_id, who["actor_label"], verb, target_type, str(target_id), label[:255], scope_key,
+                 as_json(before), as_json(after), request_id, note)
+            )  # fmt: skip
+            if len(rows) == 5000:
+                cursor.executemany(sql, rows)
+                written += len(rows)
+                rows = []
+        if rows:
+            cursor.executemany(sql, rows)
+            written += len(rows)
+    return written

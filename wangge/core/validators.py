@@ -5,6 +5,7 @@ on (callers put the field name in front of it).
 """
 
 import datetime
+import operator
 import re
 
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +29,8 @@ def is_ascii_digits(value: str) -> bool:
 
 
 def id_check_char(first17: str) -> str:
-    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS))
+    # map/mul instead of a generator: this runs for every row of a 100,000-row import.
+    total = sum(map(operator.mul, map(int, first17), ID_WEIGHTS))
     return ID_CHECK_CHARS[total % 11]
 
 

@@ -1,0 +1,520 @@
+"""The resident ledger (实有人口) in Excel: its columns and how rows become residents.
+
+One person is one record, identified by ID number through the blind index `id_index`. A row whose
+ID number is already registered updates that person (household, category, move-in date, phone);
+the same ID number with a different name or birth date is an error naming both the row and the
+registered person, never a silent merge. The household is named by its address — grid code,
+compound, building, unit, room — and must already exist inside the uploader's scope (houses are
+the house ledger's business). Blank optional cells never erase a stored value.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from wangge.accounts.roles import VIEW_PEOPLE
+from wangge.core import pii
+from wangge.core.scope import restrict
+from wangge.regions.models import Household, Level, Region
+from wangge.sheets import bulk
+from wangge.sheets.spec import (
+    NEW,
+    UNCHANGED,
+    UPDATED,
+    Column,
+    Context,
+    LedgerSpec,
+    Plan,
+    Row,
+    choice,
+    date,
+    digits,
+    id_number,
+    integer,
+    mobile,
+    register,
+    text,
+)
+
+from .models import Gender, ResidenceKind, Resident
+
+GENDERS = {"男": Gender.MALE, "女": Gender.FEMALE}
+KINDS = {"户籍人口": ResidenceKind.REGISTERED, "流动人口": ResidenceKind.FLOATING}
+GENDER_LABELS = {value: label for label, value in GENDERS.items()}
+KIND_LABELS = {value: label for label, value in KINDS.items()}
+
+H_NAME, H_ID, H_GENDER, H_BIRTH, H_PHONE = "姓名", "身份证号", "性别", "出生日期", "手机号"
+H_KIND, H_MOVED, H_GRID, H_COMPOUND, H_BUILDING, H_UNIT, H_ROOM = (
+    "人口类别",
+    "入住日期",
+    "网格编码",
+    "小区",
+    "楼栋",
+    "单元",
+    "房号",
+)
+
+COLUMNS = (
+    Column(
+        H_NAME, "name", text(50), required=True, width=10, example="张三", hint=gettext_lazy("与身份证上的姓名一致")
+    ),
+    Column(
+        H_ID,
+        "id_number",
+        id_number(),
+        required=True,
+        width=21,
+        as_text=True,
+        example="510502199001019012",
+        aliases=("公民身份号码", "身份证号码"),
+        hint=gettext_lazy("18位公民身份号码，末位可为X。系统按身份证号识别同一个人：已登记的人再次导入即更新"),
+    ),
+    Column(
+        H_GENDER,
+        "gender",
+        choice(GENDERS),
+        width=6,
+        example="男",
+        choices=tuple(GENDERS),
+        hint=gettext_lazy("可不填，系统按身份证号第17位判断；填写时须与身份证号一致"),
+    ),
+    Column(
+        H_BIRTH,
+        "birth_date",
+        date(),
+        width=12,
+        is_date=True,
+        example="1990-01-01",
+        hint=gettext_lazy("可不填；填写时须与身份证号中的出生日期一致"),
+    ),
+    Column(
+        H_PHONE,
+        "phone",
+        mobile(allow_masked=True),
+        width=13,
+        as_text=True,
+        example="17012345678",
+        hint=gettext_lazy("11位手机号。脱敏导出的“170****5678”表示沿用系统中已有的号码"),
+    ),
+    Column(
+        H_KIND,
+        "kind",
+        choice(KINDS),
+        required=True,
+        width=10,
+        example="户籍人口",
+        choices=tuple(KINDS),
+        hint=gettext_lazy("户籍人口或流动人口"),
+    ),
+    Column(
+        H_MOVED,
+        "moved_in",
+        date(),
+        width=12,
+        is_date=True,
+        example="2015-06-01",
+        hint=gettext_lazy("搬入该住户的日期，不能早于出生日期、不能晚于今天"),
+    ),
+    Column(
+        H_GRID,
+        "grid_code",
+        digits(15),
+        required=True,
+        width=17,
+        as_text=True,
+        example="510502001001001",
+        hint=gettext_lazy("住户所在网格的15位编码（网格页面上可以查到）"),
+    ),
+    Column(
+        H_COMPOUND,
+        "compound",
+        text(100),
+        required=True,
+        width=14,
+        example="锦绣花园",
+        hint=gettext_lazy("小区名称，与系统中一致"),
+    ),
+    Column(
+        H_BUILDING,
+        "building",
+        text(50),
+        required=True,
+        width=8,
+        example="1栋",
+        hint=gettext_lazy("楼栋名称，与系统中一致，如“1栋”"),
+    ),
+    Column(H_UNIT, "unit", integer(1, 99), required=True, width=6, example="1", hint=gettext_lazy("单元号，数字")),
+    Column(
+        H_ROOM,
+        "room",
+        text(10),
+        required=True,
+        width=8,
+        as_text=True,
+        example="101",
+        hint=gettext_lazy("房号，如“101”"),
+    ),
+)
+
+# Columns of registry_resident written by an import, in this order.
+INSERT_FIELDS = (
+    "created_at",
+    "updated_at",
+    "name",
+    "id_cipher",
+    "id_index",
+    "id_masked",
+    "gender",
+    "birth_date",
+    "phone_cipher",
+    "phone_index",
+    "phone_masked",
+    "household",
+    "region_key",
+    "kind",
+    "moved_in",
+)
+
+
+REGISTERED_FIELDS = (
+    "id",
+    "id_index",
+    "name",
+    "birth_date",
+    "gender",
+    "phone_index",
+    "phone_masked",
+    "household",
+    "region_key",
+    "kind",
+    "moved_in",
+)
+
+
+@dataclass
+class Registered:
+    pk: int
+    name: str
+    birth_date: datetime.date
+    gender: str
+    phone_index: str
+    phone_masked: str
+    household_id: int | None
+    region_key: str
+    kind: str
+    moved_in: datetime.date | None
+
+
+@dataclass
+class Lookups:
+    households: dict  # (grid, compound, building, unit, room) -> (household pk, region key)
+    grids: set  # grid codes inside the scope
+    compounds: dict = field(default_factory=lambda: defaultdict(set))  # grid -> compound names
+    buildings: dict = field(default_factory=lambda: defaultdict(set))  # (grid, compound) -> building names
+    registered: dict = field(default_factory=dict)  # id_index -> Registered
+
+
+def prepare(ctx: Context, rows: list[Row]) -> Lookups:
+    """Households the rows name (inside the scope) and people already registered with the rows'
+    ID numbers (anywhere: one person is one record), in a handful of queries."""
+    blind_index = pii.blind_index
+    for row in rows:
+        row.values["_index"] = blind_index(row.values["id_number"])
+    scope = ctx.scope_key
+    codes = sorted({row.values["grid_code"] for row in rows})
+    lookups = Lookups(households={}, grids=set())
+    for start in range(0, len(codes), 500):
+        chunk = codes[start : start + 500]
+        lookups.grids.update(
+            Region.objects.filter(code__in=chunk, level=Level.GRID, key__startswith=scope).values_list(
+                "code", flat=True
+            )
+        )
+        found = Household.objects.filter(
+            region_key__startswith=scope, building__compound__grid__code__in=chunk
+        ).values_list(
+            "pk",
+            "region_key",
+            "unit",
+            "room",
+            "building__name",
+            "building__compound__name",
+            "building__compound__grid__code",
+        )
+        for pk, region_key, unit, room, building, compound, grid in found:
+            lookups.households[(grid, compound, building, unit, room)] = (pk, region_key)
+            lookups.compounds[grid].add(compound)
+            lookups.buildings[(grid, compound)].add(building)
+    indexes = [row.values["_index"] for row in rows]
+    for pk, index, name, birth, gender, p_index, p_masked, household, key, kind, moved in bulk.rows_in(
+        Resident, "id_index", indexes, REGISTERED_FIELDS, for_update=ctx.committing
+    ):
+        lookups.registered[index] = Registered(pk, name, birth, gender, p_index, p_masked, household, key, kind, moved)
+    return lookups
+
+
+def _address(household_pk: int | None) -> str:
+    """Where a registered person lives, for the message about a conflicting row (rare: one query)."""
+    household = (
+        Household.objects.select_related("building__compound").filter(pk=household_pk).first() if household_pk else None
+    )
+    if household is None:
+        return _("无住址")
+    return f"{household.building.compound.name}{household.building.name}{household.unit}单元{household.room}"
+
+
+def _address_error(row: Row, lookups: Lookups) -> None:
+    """Say which part of the address is wrong, listing what exists there (inside the scope only)."""
+    v = row.values
+    grid, compound, building = v["grid_code"], v["compound"], v["building"]
+    if grid not in lookups.grids:
+        row.fail(H_GRID, _("网格编码%(g)s不存在，或不在您的管辖范围内") % {"g": grid})
+    elif compound not in lookups.compounds[grid]:
+        known = "、".join(sorted(lookups.compounds[grid])[:8]) or _("无")
+        row.fail(H_COMPOUND, _("网格%(g)s中没有小区“%(c)s”（已有：%(k)s）") % {"g": grid, "c": compound, "k": known})
+    elif building not in lookups.buildings[(grid, compound)]:
+        known = "、".join(sorted(lookups.buildings[(grid, compound)])[:12])
+        row.fail(
+            H_BUILDING, _("小区“%(c)s”中没有楼栋“%(b)s”（已有：%(k)s）") % {"c": compound, "b": building, "k": known}
+        )
+    else:
+        row.fail(
+            H_ROOM,
+            _("%(c)s%(b)s没有%(u)d单元%(r)s这一户：请先在房屋台账中登记")
+            % {"c": compound, "b": building, "u": v["unit"], "r": v["room"]},
+        )
+
+
+def check(ctx: Context, row: Row, lookups: Lookups) -> Plan | None:
+    v = row.values
+    number = v["id_number"]
+    birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    gender = Gender.MALE if int(number[16]) % 2 else Gender.FEMALE
+    if v["gender"] is not None and v["gender"] != gender:
+        row.fail(H_GENDER, _("与身份证号不一致：身份证号表明为%(g)s") % {"g": GENDER_LABELS[gender]})
+    if v["birth_date"] is not None and v["birth_date"] != birth:
+        row.fail(H_BIRTH, _("与身份证号中的出生日期%(d)s不一致") % {"d": birth.isoformat()})
+    if v["moved_in"] is not None and v["moved_in"] < birth:
+        row.fail(H_MOVED, _("早于出生日期%(d)s") % {"d": birth.isoformat()})
+    household = lookups.households.get((v["grid_code"], v["compound"], v["building"], v["unit"], v["room"]))
+    if household is None:
+        _address_error(row, lookups)
+    person = lookups.registered.get(v["_index"])
+    phone = v["phone"]
+    keep_phone = False
+    if phone is not None and "*" in phone:
+        if person is not None and person.phone_masked == phone:
+            keep_phone = True
+        else:
+            row.fail(H_PHONE, _("手机号已打码，且与系统中此人的号码不符：请填写完整的手机号"))
+    if person is not None:
+        if not person.region_key.startswith(ctx.scope_key):
+            row.fail(
+                H_ID,
+                _("此人已登记在您管辖范围以外的住户：如已搬入本辖区，请联系原辖区或上级办理迁移"),
+            )
+        elif person.name != v["name"] or person.birth_date != birth:
+            row.fail(
+                H_NAME,
+                _(
+                    "与已登记的居民不一致：本行为“%(n)s，%(b)s”，系统中同一身份证号的是“%(pn)s，%(pb)s”（居民编号%(pk)d，%(a)s）"
+                )
+                % {
+                    "n": v["name"],
+                    "b": birth.isoformat(),
+                    "pn": person.name,
+                    "pb": person.birth_date.isoformat(),
+                    "pk": person.pk,
+                    "a": _address(person.household_id),
+                },
+            )
+    if row.errors:
+        return None
+    household_pk, region_key = household
+    if person is None:
+        # `after` (the audit snapshot) is filled in by `write`, which computes the masks anyway.
+        return Plan(
+            row,
+            NEW,
+            label=v["name"],
+            scope_key=region_key,
+            data=(number, birth, gender, phone, household_pk, region_key),
+        )
+    changes, before, after = {}, {}, {}
+    if person.household_id != household_pk:
+        changes["household"], changes["region_key"] = household_pk, region_key
+        before["household_id"], after["household_id"] = person.household_id, household_pk
+    if person.kind != v["kind"]:
+        changes["kind"] = after["kind"] = v["kind"]
+        before["kind"] = person.kind
+    if v["moved_in"] is not None and v["moved_in"] != person.moved_in:
+        changes["moved_in"] = v["moved_in"]
+        before["moved_in"] = person.moved_in.isoformat() if person.moved_in else None
+        after["moved_in"] = v["moved_in"].isoformat()
+    if person.gender != gender:
+        changes["gender"] = after["gender"] = gender
+        before["gender"] = person.gender
+    if phone is not None and not keep_phone and pii.blind_index(phone) != person.phone_index:
+        changes["phone"] = phone
+        before["phone_masked"], after["phone_masked"] = person.phone_masked, pii.mask_phone(phone)
+    if not changes:
+        return Plan(row, UNCHANGED, target_id=person.pk)
+    return Plan(
+        row,
+        UPDATED,
+        target_id=person.pk,
+        label=person.name,
+        scope_key=changes.get("region_key", person.region_key),
+        before=before,
+        after=after,
+        data=changes,
+    )
+
+
+def write(ctx: Context, plans: list[Plan]) -> None:
+    """New people in one bulk insert (sorted by blind index, which keeps the unique index's pages
+    warm), then updates grouped by the set of fields they change."""
+    now = timezone.now()
+    encrypt, blind_index, mask_id, mask_phone = pii.encrypt, pii.blind_index, pii.mask_id_number, pii.mask_phone
+    stamp = bulk.adapter(Resident, "created_at")(now)
+    as_date = bulk.adapter(Resident, "birth_date")
+    new = sorted((plan for plan in plans if plan.outcome == NEW), key=lambda plan: plan.row.values["_index"])
+    rows = []
+    for plan in new:
+        number, birth, gender, phone, household_pk, region_key = plan.data
+        values = plan.row.values
+        id_masked, phone_masked = mask_id(number), mask_phone(phone) if phone else ""
+        rows.append(
+            (
+                stamp,
+                stamp,
+                values["name"],
+                encrypt(number),
+                values["_index"],
+                id_masked,
+                gender,
+                as_date(birth),
+                encrypt(phone) if phone else "",
+                blind_index(phone) if phone else "",
+                phone_masked,
+                household_pk,
+                region_key,
+                values["kind"],
+                as_date(values["moved_in"]),
+            )
+        )
+        moved_in = values["moved_in"]
+        plan.after = {
+            "name": values["name"],
+            "id_masked": id_masked,
+            "gender": gender,
+            "phone_masked": phone_masked,
+            "household_id": household_pk,
+            "kind": values["kind"],
+            "moved_in": moved_in.isoformat() if moved_in else None,
+        }
+    bulk.insert_rows(Resident, INSERT_FIELDS, rows, adapted=True)
+    if new:
+        pks = bulk.pks_by(Resident, "id_index", [plan.row.values["_index"] for plan in new])
+        for plan in new:
+            plan.target_id = pks[plan.row.values["_index"]]
+    groups: dict[tuple, list] = defaultdict(list)
+    for plan in plans:
+        if plan.outcome != UPDATED:
+            continue
+        changes = dict(plan.data)
+        phone = changes.pop("phone", None)
+        if phone is not None:
+            changes["phone_cipher"] = encrypt(phone)
+            changes["phone_index"] = blind_index(phone)
+            changes["phone_masked"] = mask_phone(phone)
+        changes["updated_at"] = now
+        names = tuple(sorted(changes))
+        groups[names].append((*(changes[name] for name in names), plan.target_id))
+    for names, values in groups.items():
+        bulk.update_rows(Resident, names, values)
+
+
+def _people(ctx: Context):
+    people = restrict(Resident.objects.all(), ctx.actor) if ctx.actor is not None else Resident.objects.all()
+    return people.filter(region_key__startswith=ctx.region_key)
+
+
+def export_count(ctx: Context) -> int:
+    return _people(ctx).count()
+
+
+def export(ctx: Context):
+    """Rows in the template's column order: masked ID numbers and phones unless revealed."""
+    decrypt = pii.decrypt
+    id_field, phone_field = ("id_cipher", "phone_cipher") if ctx.reveal else ("id_masked", "phone_masked")
+    rows = (
+        _people(ctx)
+        .order_by("region_key", "household_id", "id")
+        .values_list(
+            "name",
+            id_field,
+            "gender",
+            "birth_date",
+            phone_field,
+            "kind",
+            "moved_in",
+            "household__building__compound__grid__code",
+            "household__building__compound__name",
+            "household__building__name",
+            "household__unit",
+            "household__room",
+        )
+    )
+    for name, number, gender, birth, phone, kind, moved_in, grid, compound, building, unit, room in rows.iterator(
+        chunk_size=2000
+    ):
+        if ctx.reveal:
+            number = decrypt(number)
+            phone = decrypt(phone) if phone else ""
+        yield (
+            name,
+            number,
+            GENDER_LABELS.get(gender, ""),
+            birth,
+            phone,
+            KIND_LABELS.get(kind, ""),
+            moved_in,
+            grid,
+            compound,
+            building,
+            unit,
+            room,
+        )
+
+
+RESIDENTS = register(
+    LedgerSpec(
+        name="residents",
+        title="实有人口",
+        columns=COLUMNS,
+        key_field="id_number",
+        model=Resident,
+        prepare=prepare,
+        check=check,
+        write=write,
+        export=export,
+        export_count=export_count,
+        audit_verb="resident.import",
+        view_capability=VIEW_PEOPLE,
+        description=gettext_lazy("实有人口台账：户籍人口和流动人口，每人一行，按身份证号识别同一个人。"),
+        notes=(
+            gettext_lazy(
+                "住址用“网格编码 + 小区 + 楼栋 + 单元 + 房号”指明，这一户必须已在系统中、"
+                "且在您的管辖范围内；新房屋请先在房屋台账登记。"
+            ),
+            gettext_lazy("身份证号相同而姓名或出生日期不同的行不会被合并，会作为错误列出，并写明系统中已登记的是谁。"),
+        ),
+    )
+)
+
+__all__ = ["RESIDENTS", "COLUMNS"]

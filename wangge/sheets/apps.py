@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+
+
+class SheetsConfig(AppConfig):
+    name = "wangge.sheets"
+    label = "sheets"
+    verbose_name = "台账导入导出"
+
+    def ready(self):
+        # Each ledger registers its spec from a `sheets.py` module in its own app.
+        autodiscover_modules("sheets")

@@ -1,0 +1,223 @@
+"""The import engine: read a workbook, check every cell and every row, and either report (dry run)
+or apply all rows in one transaction with one audit event per written row plus a summary.
+
+Speed matters here (a street imports 100,000 residents at once), so the per-cell loop is plain
+Python over calamine's lists, each ledger loads what rows refer to in a few queries up front
+(`prepare`), and rows are written in bulk by the ledger's `write`.
+"""
+
+import gc
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from wangge.core import audit
+
+from . import bulk, reader
+from .spec import NEW, UNCHANGED, UPDATED, CellError, Context, LedgerSpec, Plan, Row
+
+FIRST_ERRORS = 100
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class Outcome:
+    sheet: reader.Sheet
+    rows: list[Row]
+    counts: dict = field(default_factory=lambda: {NEW: 0, UPDATED: 0, UNCHANGED: 0, "errors": 0})
+    plans: list[Plan] = field(default_factory=list)
+    committed: bool = False
+    timings: dict = field(default_factory=dict)  # seconds per phase, for the benchmark and logs
+
+    def first_errors(self, limit: int = FIRST_ERRORS) -> list[dict]:
+        listed = []
+        for row in self.rows:
+            for header, message in row.errors or ():
+                listed.append({"row": row.number, "column": header, "message": message})
+                if len(listed) >= limit:
+                    return listed
+        return listed
+
+
+def parse_cells(spec: LedgerSpec, sheet: reader.Sheet, progress: Progress = _no_progress) -> list[Row]:
+    """Every cell through its column's parser; then duplicates of the key inside the file."""
+    present = [(position, c.field, c.parse, c.required, c.header) for position, c in sheet.columns]
+    present_fields = {field_name for _p, field_name, *_rest in present}
+    template = dict.fromkeys(column.field for column in spec.columns if column.field not in present_fields)
+    required = _("不能为空")
+    rows: list[Row] = []
+    append = rows.append
+    total = len(sheet.rows)
+    str_ = str
+    for done, (number, cells) in enumerate(sheet.rows, start=1):
+        values = template.copy()
+        row = Row(number, cells, values)
+        for position, field_name, parse, is_required, header in present:
+            raw = cells[position]
+            if raw.__class__ is str_:
+                raw = raw.strip()
+                if not raw:
+                    values[field_name] = None
+                    if is_required:
+                        row.fail(header, required)
+                    continue
+            try:
+                values[field_name] = parse(raw)
+            except CellError as error:
+                values[field_name] = None
+                row.fail(header, error.message)
+        append(row)
+        if not done % 5000:
+            progress("parse", done, total)
+    _mark_duplicates(spec, rows)
+    return rows
+
+
+def _mark_duplicates(spec: LedgerSpec, rows: list[Row]) -> None:
+    key, header = spec.key_field, spec.header_of(spec.key_field)
+    seen: dict = {}
+    for row in rows:
+        value = row.values.get(key)
+        if value is None:
+            continue
+        first = seen.setdefault(value, row.number)
+        if first != row.number:
+            row.fail(header, _("与第%(n)d行重复：同一条记录在文件中只能出现一次") % {"n": first})
+
+
+def _check_rows(spec: LedgerSpec, ctx: Context, rows: list[Row], progress: Progress) -> list[Plan]:
+    good = [row for row in rows if not row.errors]
+    lookups = spec.prepare(ctx, good)
+    plans = []
+    total = len(good)
+    for done, row in enumerate(good, start=1):
+        plan = spec.check(ctx, row, lookups)
+        if not row.errors and plan is not None:
+            plans.append(plan)
+        if done % 5000 == 0:
+            progress("check", done, total)
+    return plans
+
+
+def _count(outcome: Outcome) -> None:
+    counts = {NEW: 0, UPDATED: 0, UNCHANGED: 0, "errors": 0}
+    for plan in outcome.plans:
+        counts[plan.outcome] += 1
+    counts["errors"] = sum(1 for row in outcome.rows if row.errors)
+    outcome.counts = counts
+
+
+@contextmanager
+def _no_cyclic_gc():
+    """An import allocates millions of small containers (a dict and a list per row, tuples for the
+    database), none of them in reference cycles. Python's cyclic collector would walk the whole,
+    growing heap again and again while they pile up — a third of the commit time at 100,000 rows.
+    Reference counting still frees everything; the collector resumes afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class _Clock:
+    def __init__(self):
+        self.timings, self.last = {}, time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - self.last
+        self.last = now
+
+
+def _read(spec: LedgerSpec, data: bytes, progress: Progress) -> tuple[Outcome, "_Clock"]:
+    clock = _Clock()
+    sheet = reader.read(data, spec)
+    clock.lap("read")
+    rows = parse_cells(spec, sheet, progress)
+    clock.lap("cells")
+    return Outcome(sheet=sheet, rows=rows, timings=clock.timings), clock
+
+
+def dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress = _no_progress) -> Outcome:
+    """Check everything and write nothing: the counts the preview shows, and every error."""
+    with _no_cyclic_gc():
+        return _dry_run(spec, ctx, data, progress)
+
+
+def _dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress) -> Outcome:
+    outcome, clock = _read(spec, data, progress)
+    outcome.plans = _check_rows(spec, ctx, outcome.rows, progress)
+    clock.lap("check")
+    _count(outcome)
+    return outcome
+
+
+def commit(spec: LedgerSpec, ctx: Context, data: bytes, *, job=None, progress: Progress = _no_progress) -> Outcome:
+    """Check the file again against the database as it is now and, only if no row has an error,
+    write all rows and their audit events in one transaction. Otherwise nothing is written and
+    the outcome carries the errors."""
+    with _no_cyclic_gc():
+        return _commit(spec, ctx, data, job, progress)
+
+
+def _commit(spec: LedgerSpec, ctx: Context, data: bytes, job, progress: Progress) -> Outcome:
+    ctx.committing = True
+    outcome, clock = _read(spec, data, progress)
+    if any(row.errors for row in outcome.rows):
+        _count(outcome)
+        return outcome
+    # Progress written inside the transaction would stay invisible until its end, so the page is
+    # told once, before it starts, that checking against the database and writing have begun.
+    progress("write", 0, 0)
+    with transaction.atomic():
+        outcome.plans = _check_rows(spec, ctx, outcome.rows, _no_progress)
+        _count(outcome)
+        clock.lap("check")
+        if outcome.counts["errors"]:
+            return outcome
+        changed = [plan for plan in outcome.plans if plan.outcome != UNCHANGED]
+        if len(changed) > 10_000:
+            bulk.roomy_cache()
+        spec.write(ctx, changed)
+        clock.lap("write")
+        _write_events(spec, ctx, changed, outcome, job)
+        clock.lap("audit")
+        outcome.committed = True
+    clock.lap("transaction_commit")
+    return outcome
+
+
+def _write_events(spec: LedgerSpec, ctx: Context, changed: list[Plan], outcome: Outcome, job) -> None:
+    """One event per written row (who, which record, before and after) and one for the import."""
+    audit.record_batch(
+        actor=ctx.actor,
+        verb=spec.audit_verb,
+        target_type=spec.model._meta.label_lower,
+        note=ctx.note,
+        items=((plan.target_id, plan.label, plan.scope_key, plan.before, plan.after) for plan in changed),
+    )
+    audit.record(
+        actor=ctx.actor,
+        verb="sheets.import",
+        target=job,
+        target_type="sheets.importjob",
+        target_id=str(job.pk) if job is not None else "",
+        target_label=f"{spec.title} {ctx.note}",
+        scope_key=ctx.scope_key,
+        after={"ledger": spec.name, "rows": len(outcome.rows), **outcome.counts},
+        note=ctx.note,
+    )
+
+
+__all__ = ["NEW", "UPDATED", "UNCHANGED", "Outcome", "commit", "dry_run", "parse_cells"]

@@ -1,0 +1,307 @@
+"""How a ledger (台账) describes itself to the Excel engine.
+
+A ledger registers one `LedgerSpec` from a `sheets.py` module in its own app (found at start-up):
+its columns — Chinese header, field, cell parser, required, hint, example, choices — plus four
+functions: `prepare` loads everything the rows refer to in a few queries, `check` decides what
+one row does (new / updated / unchanged, or an error naming the column), `write` applies the
+planned rows in bulk, and `export` yields the ledger's rows for download. The engine does the
+rest: template, reading and refusing files, per-cell validation, duplicates inside the file,
+the dry run, the all-or-nothing commit with audit records, error reports, progress and export.
+"""
+
+import datetime
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.core.validators import check_credit_code, check_id_number, check_mobile, is_ascii_digits
+
+NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+
+
+class CellError(Exception):
+    """A cell's value is unusable. The message says why; the engine adds the row and the column."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = str(message)
+
+
+# ---- cell parsers ---------------------------------------------------------------------------
+# A parser gets a non-blank cell as calamine read it (str already stripped, float, bool, date or
+# datetime) and returns the value, or raises CellError. Parsers run for every cell of an import,
+# so they stay plain Python without allocation they do not need.
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_today_cache: list = [0.0, None]
+
+
+def today() -> datetime.date:
+    """Today in the site's time zone, looked up once a minute rather than once per cell."""
+    now = time.monotonic()
+    if now > _today_cache[0]:
+        _today_cache[:] = [now + 60, timezone.localdate()]
+    return _today_cache[1]
+
+
+def cell_text(value) -> str:
+    """The text a person typed, whatever Excel made of it: 101.0 back to "101"."""
+    if value.__class__ is str:
+        return value
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def text(max_length: int = 100) -> Callable[[Any], str]:
+    def parse(value) -> str:
+        value = cell_text(value)
+        if len(value) > max_length:
+            raise CellError(_("不能超过%(n)d个字符，实际为%(m)d个") % {"n": max_length, "m": len(value)})
+        if not value.isprintable() and _CONTROL.search(value):  # isprintable: a fast pass for the usual cell
+            raise CellError(_("含有不可见的控制字符"))
+        return value
+
+    return parse
+
+
+def digits(length: int) -> Callable[[Any], str]:
+    """A code of exactly `length` ASCII digits (grid codes, division codes)."""
+
+    def parse(value) -> str:
+        if isinstance(value, float) and length > 15:
+            raise CellError(_("被 Excel 存成了数字，末几位已丢失：请把该列设为文本格式后重新填写"))
+        value = cell_text(value)
+        if len(value) != length or not is_ascii_digits(value):
+            raise CellError(_("应为%(n)d位数字，实际为“%(v)s”") % {"n": length, "v": value[:40]})
+        return value
+
+    return parse
+
+
+def integer(minimum: int, maximum: int) -> Callable[[Any], int]:
+    def parse(value) -> int:
+        if isinstance(value, float) and value.is_integer():
+            number = int(value)
+        else:
+            text_value = cell_text(value)
+            if not is_ascii_digits(text_value):
+                raise CellError(_("应为整数，实际为“%(v)s”") % {"v": text_value[:40]})
+            number = int(text_value)
+        if not minimum <= number <= maximum:
+            raise CellError(_("应在%(a)d到%(b)d之间") % {"a": minimum, "b": maximum})
+        return number
+
+    return parse
+
+
+def choice(options: dict[str, Any]) -> Callable[[Any], Any]:
+    """One of the labels offered in the template's drop-down list; the stored value is returned."""
+    listed = "、".join(options)
+
+    def parse(value):
+        label = cell_text(value)
+        try:
+            return options[label]
+        except KeyError:
+            raise CellError(_("应为以下之一：%(o)s；实际为“%(v)s”") % {"o": listed, "v": label[:40]}) from None
+
+    return parse
+
+
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def date(*, not_after_today: bool = True) -> Callable[[Any], datetime.date]:
+    """A date cell, or text like 2020-01-02, 2020/1/2, 2020.1.2, 2020年1月2日 or 20200102."""
+
+    def parse(value) -> datetime.date:
+        if isinstance(value, datetime.datetime):
+            parsed = value.date()
+        elif isinstance(value, datetime.date):
+            parsed = value
+        else:
+            text_value = cell_text(value)
+            match = _DATE_TEXT.match(text_value)
+            try:
+                if match:
+                    parsed = datetime.date(*(int(part) for part in match.groups()))
+                elif len(text_value) == 8 and is_ascii_digits(text_value):
+                    parsed = datetime.date(int(text_value[:4]), int(text_value[4:6]), int(text_value[6:]))
+                else:
+                    raise ValueError
+            except ValueError:
+                raise CellError(_("不是有效的日期：“%(v)s”（请写成 2020-01-31）") % {"v": text_value[:40]}) from None
+        if parsed.year < 1900:
+            raise CellError(_("日期%(d)s早于1900年") % {"d": parsed.isoformat()})
+        if not_after_today and parsed > today():
+            raise CellError(_("日期%(d)s晚于今天") % {"d": parsed.isoformat()})
+        return parsed
+
+    return parse
+
+
+def id_number() -> Callable[[Any], str]:
+    """GB 11643 resident ID number: length, digits, birth date and check digit."""
+
+    def parse(value) -> str:
+        if isinstance(value, float):
+            raise CellError(_("身份证号被 Excel 存成了数字，末几位已丢失：请把该列设为文本格式后重新填写"))
+        number = cell_text(value).upper()
+        if "*" in number:
+            raise CellError(_("身份证号已打码，无法识别是谁：请填写完整号码（或使用完整导出的表格）"))
+        reason = check_id_number(number, today=today())
+        if reason:
+            raise CellError(reason)
+        return number
+
+    return parse
+
+
+def mobile(*, allow_masked: bool = False) -> Callable[[Any], str]:
+    """A mainland mobile number. With allow_masked, 138****5678 from a masked export passes as is
+    and the ledger decides whether it stands for the number already stored."""
+
+    def parse(value) -> str:
+        number = cell_text(value).replace(" ", "").replace("-", "")
+        if allow_masked and "*" in number:
+            return number
+        reason = check_mobile(number)
+        if reason:
+            raise CellError(reason)
+        return number
+
+    return parse
+
+
+def credit_code() -> Callable[[Any], str]:
+    def parse(value) -> str:
+        code = cell_text(value).upper()
+        reason = check_credit_code(code)
+        if reason:
+            raise CellError(reason)
+        return code
+
+    return parse
+
+
+# ---- the spec ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # the Chinese header in row 1, exactly as the template writes it
+    field: str  # key of the parsed value in Row.values
+    parse: Callable[[Any], Any] = field(default_factory=text)
+    required: bool = False
+    hint: str = ""  # how to fill it in: shown as the header's comment, input message and in the notes sheet
+    example: str = ""
+    choices: tuple[str, ...] = ()  # drop-down list in the template
+    width: int = 14
+    as_text: bool = False  # the template formats the column as text (codes, ID numbers, phones)
+    is_date: bool = False
+    aliases: tuple[str, ...] = ()  # other headers accepted on upload (公民身份号码 for 身份证号)
+
+
+class Row:
+    """One data row of an upload: where it is, what it says, what is wrong with it."""
+
+    __slots__ = ("number", "cells", "values", "errors")
+
+    def __init__(self, number: int, cells: list, values: dict):
+        self.number = number  # the row number Excel shows (the header is row 1)
+        self.cells = cells  # the raw cells in the file's own column order, for the error report
+        self.values = values  # field -> parsed value; None when blank or the column is absent
+        self.errors: list[tuple[str, str]] | None = None  # (column header, reason)
+
+    def fail(self, header: str, message) -> None:
+        if self.errors is None:
+            self.errors = []
+        self.errors.append((header, str(message)))
+
+
+@dataclass
+class Plan:
+    """What a checked row will do. `write` applies the plans; the engine writes one audit event
+    per new or updated row from `target_id`, `label`, `before` and `after`."""
+
+    row: Row
+    outcome: str  # NEW, UPDATED or UNCHANGED
+    target_id: Any = None  # existing pk; `write` sets it for new rows
+    label: str = ""
+    scope_key: str = ""
+    before: dict | None = None
+    after: dict | None = None
+    data: Any = None  # whatever `write` needs
+
+
+@dataclass
+class Context:
+    """Who imports or exports, and within which scope. `committing` is False during a dry run."""
+
+    actor: Any
+    scope_key: str
+    committing: bool = False
+    reveal: bool = False
+    region_key: str = ""  # export: a sub-region of the scope, or the scope itself
+    note: str = ""  # written into each audit event (file name and job number)
+    today: datetime.date = field(default_factory=timezone.localdate)
+
+
+@dataclass(frozen=True)
+class LedgerSpec:
+    name: str  # URL name: /sheets/<name>/, /api/v1/imports/<name>
+    title: str  # 实有人口: the sheet's name and the page title
+    columns: tuple[Column, ...]
+    key_field: str  # the field that identifies a record inside the file (duplicates are refused)
+    model: type  # the model written; its label is the audit target type
+    prepare: Callable[[Context, list[Row]], Any]
+    check: Callable[[Context, Row, Any], Plan | None]
+    write: Callable[[Context, list[Plan]], None]
+    export: Callable[[Context], Iterable[Sequence]]
+    export_count: Callable[[Context], int]
+    audit_verb: str  # one event per new/updated row, e.g. resident.import
+    view_capability: str | None = None  # needed on top of IMPORT_LEDGERS / EXPORT_LEDGERS
+    description: str = ""  # first lines of the template's notes sheet
+    notes: tuple[str, ...] = ()  # further rules, one line each
+
+    def column(self, field_name: str) -> Column:
+        return next(column for column in self.columns if column.field == field_name)
+
+    def header_of(self, field_name: str) -> str:
+        return self.column(field_name).header
+
+
+_REGISTRY: dict[str, LedgerSpec] = {}
+RESERVED_NAMES = {"jobs"}
+
+
+def register(spec: LedgerSpec) -> LedgerSpec:
+    if spec.name in RESERVED_NAMES or not re.fullmatch(r"[a-z][a-z0-9_-]{1,30}", spec.name):
+        raise ValueError(f"ledger name {spec.name!r} is reserved or not a URL name")
+    if spec.key_field not in {column.field for column in spec.columns}:
+        raise ValueError(f"ledger {spec.name!r}: key_field {spec.key_field!r} is not a column")
+    headers = [h for column in spec.columns for h in (column.header, *column.aliases)]
+    if len(headers) != len(set(headers)):
+        raise ValueError(f"ledger {spec.name!r}: two columns share a header")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def ledgers() -> list[LedgerSpec]:
+    return list(_REGISTRY.values())
+
+
+def find(name: str) -> LedgerSpec | None:
+    return _REGISTRY.get(name)

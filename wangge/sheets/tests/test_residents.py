@@ -1,0 +1,283 @@
+"""The resident ledger through the engine: dry run, commit, updates, conflicts, scope, the
+all-or-nothing rule, audit records and the error report."""
+
+import datetime
+import io
+
+import openpyxl
+import pytest
+
+from wangge.core import pii
+from wangge.core.errors import Conflict, Forbidden, NotFound
+from wangge.core.models import AuditEvent
+from wangge.regions.models import Household
+from wangge.registry.models import Resident
+from wangge.sheets import services
+from wangge.sheets.models import JobStatus
+from wangge.sheets.reader import ERROR_HEADER
+
+from .conftest import A_GRID, B_GRID, HEADERS, make_id, read_xlsx, resident_row, xlsx
+
+pytestmark = pytest.mark.django_db
+ZHANG, LI, WANG = make_id(), make_id("19851231", "902"), make_id("20100615", "904")
+
+
+def upload(users, rows, actor="gridworker_a", commit=False, headers=HEADERS):
+    return services.import_upload(
+        actor=users[actor], ledger="residents", file_name="甲一.xlsx", data=xlsx(rows, headers=headers), commit=commit
+    )
+
+
+def three_people():
+    return [
+        resident_row("张三", ZHANG, gender="男", birth=datetime.date(1990, 1, 1), moved=datetime.date(2015, 6, 1)),
+        resident_row("李四", LI, phone="", kind="流动人口", room="102"),
+        resident_row("王小五", WANG, phone="13912345678", room="201"),
+    ]
+
+
+def errors_of(job) -> list[tuple]:
+    return [(e["row"], e["column"], e["message"]) for e in job.first_errors]
+
+
+def test_dry_run_counts_and_writes_nothing(users, rooms):
+    job = upload(users, three_people())
+    assert job.status == JobStatus.READY and (job.rows, job.new, job.updated, job.unchanged, job.errors) == (
+        3,
+        3,
+        0,
+        0,
+        0,
+    )
+    assert not Resident.objects.exists() and not AuditEvent.objects.filter(verb="resident.import").exists()
+
+
+def test_commit_writes_encrypted_people_and_audits_each_row(users, rooms):
+    job = services.import_commit(actor=users["gridworker_a"], job=upload(users, three_people()))
+    assert job.status == JobStatus.COMMITTED and job.new == 3 and job.stored_file == ""
+    zhang = Resident.objects.get(id_index=pii.blind_index(ZHANG))
+    assert zhang.name == "张三" and pii.decrypt(zhang.id_cipher) == ZHANG and zhang.id_masked == "510502********9012"
+    assert zhang.birth_date == datetime.date(1990, 1, 1) and zhang.gender == "M" and zhang.kind == "registered"
+    assert pii.decrypt(zhang.phone_cipher) == "17012345678" and zhang.phone_masked == "170****5678"
+    assert zhang.phone_index == pii.blind_index("17012345678") and zhang.moved_in == datetime.date(2015, 6, 1)
+    assert zhang.household.room == "101" and zhang.region_key == A_GRID and zhang.created_at is not None
+    li = Resident.objects.get(name="李四")
+    assert li.phone_cipher == "" and li.kind == "floating" and li.gender == "F" and li.household.room == "102"
+    events = AuditEvent.objects.filter(verb="resident.import").order_by("id")
+    assert events.count() == 3
+    event = events.get(target_id=str(zhang.pk))
+    assert (
+        event.target_type == "registry.resident" and event.actor == users["gridworker_a"] and event.scope_key == A_GRID
+    )
+    assert event.after["id_masked"] == "510502********9012" and ZHANG not in str(event.after)
+    assert f"导入任务#{job.pk}" in event.note
+    summary = AuditEvent.objects.get(verb="sheets.import")
+    assert summary.target_id == str(job.pk) and summary.after["new"] == 3 and summary.after["rows"] == 3
+
+
+def test_reimporting_the_same_people_changes_nothing_and_updates_what_changed(users, rooms):
+    services.import_commit(actor=users["gridworker_a"], job=upload(users, three_people()))
+    again = upload(users, three_people())
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 3)
+    changed = three_people()
+    changed[0][4] = "13800001111"  # new phone
+    changed[1][5] = "户籍人口"  # now registered here
+    changed[2][11] = "202"  # moved to another room
+    changed[2][4] = ""  # blank: keeps the stored phone
+    job = services.import_commit(actor=users["gridworker_a"], job=upload(users, changed))
+    assert (job.new, job.updated, job.unchanged) == (0, 3, 0), job.first_errors
+    zhang, li, wang = (Resident.objects.get(name=n) for n in ("张三", "李四", "王小五"))
+    assert pii.decrypt(zhang.phone_cipher) == "13800001111" and zhang.phone_masked == "138****1111"
+    assert li.kind == "registered" and wang.household.room == "202" and pii.decrypt(wang.phone_cipher) == "13912345678"
+    event = AuditEvent.objects.filter(verb="resident.import", target_id=str(wang.pk)).latest("id")
+    assert event.before == {"household_id": Household.objects.get(room="201").pk}
+    assert event.after == {"household_id": wang.household_id}
+    phone_event = AuditEvent.objects.filter(verb="resident.import", target_id=str(zhang.pk)).latest("id")
+    assert phone_event.before == {"phone_masked": "170****5678"} and phone_event.after == {
+        "phone_masked": "138****1111"
+    }
+
+
+def test_masked_phone_from_an_export_means_keep(users, rooms):
+    services.import_commit(actor=users["gridworker_a"], job=upload(users, three_people()))
+    rows = three_people()
+    rows[0][4] = "170****5678"
+    assert upload(users, rows).unchanged == 3
+    rows[0][4] = "170****0000"
+    job = upload(users, rows)
+    assert errors_of(job) == [(2, "手机号", "手机号已打码，且与系统中此人的号码不符：请填写完整的手机号")]
+
+
+def test_conflicting_person_names_the_row_and_the_registered_record(users, rooms):
+    services.import_commit(actor=users["gridworker_a"], job=upload(users, three_people()))
+    zhang = Resident.objects.get(name="张三")
+    job = upload(users, [resident_row("张叁", ZHANG)])
+    assert job.status == JobStatus.INVALID and job.errors == 1
+    ((row, column, message),) = errors_of(job)
+    assert row == 2 and column == "姓名"
+    assert "本行为“张叁，1990-01-01”" in message and "“张三，1990-01-01”" in message
+    assert f"居民编号{zhang.pk}" in message and "001001花园1栋1单元101" in message
+    assert Resident.objects.get(pk=zhang.pk).name == "张三"
+
+
+def test_rows_that_disagree_with_the_id_number(users, rooms):
+    rows = [
+        resident_row("张三", ZHANG, gender="女", birth="1990-01-02", moved="1989-12-31"),
+        resident_row("李四", ZHANG, room="102"),
+        resident_row("", "", kind="", unit="一", room="102"),
+    ]
+    job = upload(users, rows)
+    assert errors_of(job) == [
+        (2, "性别", "与身份证号不一致：身份证号表明为男"),
+        (2, "出生日期", "与身份证号中的出生日期1990-01-01不一致"),
+        (2, "入住日期", "早于出生日期1990-01-01"),
+        (3, "身份证号", "与第2行重复：同一条记录在文件中只能出现一次"),
+        (4, "姓名", "不能为空"),
+        (4, "身份证号", "不能为空"),
+        (4, "人口类别", "不能为空"),
+        (4, "单元", "应为整数，实际为“一”"),
+    ]
+    assert job.errors == 3 and job.new == 0
+
+
+def test_addresses_must_exist_inside_the_scope(users, rooms):
+    rows = [
+        resident_row("甲", make_id(order="911"), grid="510502001001009"),
+        resident_row("乙", make_id(order="913"), grid=B_GRID),
+        resident_row("丙", make_id(order="915"), compound="不存在小区"),
+        resident_row("丁", make_id(order="917"), building="9栋"),
+        resident_row("戊", make_id(order="919"), unit=2),
+    ]
+    assert errors_of(upload(users, rows)) == [
+        (2, "网格编码", "网格编码510502001001009不存在，或不在您的管辖范围内"),
+        (3, "网格编码", f"网格编码{B_GRID}不存在，或不在您的管辖范围内"),
+        (4, "小区", f"网格{A_GRID}中没有小区“不存在小区”（已有：001001花园）"),
+        (5, "楼栋", "小区“001001花园”中没有楼栋“9栋”（已有：1栋）"),
+        (6, "房号", "001001花园1栋没有2单元101这一户：请先在房屋台账中登记"),
+    ]
+    # the street B dispatcher sees grid B's household and can import into it
+    row = resident_row("乙", make_id(order="913"), grid=B_GRID)
+    assert upload(users, [row], actor="dispatcher_b").new == 1
+
+
+def test_a_person_registered_outside_the_scope_is_not_revealed_or_moved(users, rooms):
+    services.import_commit(
+        actor=users["dispatcher_b"],
+        job=upload(users, [resident_row("赵六", ZHANG, grid=B_GRID)], actor="dispatcher_b"),
+    )
+    job = upload(users, [resident_row("张三", ZHANG)])
+    ((row, column, message),) = errors_of(job)
+    assert column == "身份证号" and "管辖范围以外" in message and "赵六" not in message
+    assert Resident.objects.get().region_key == B_GRID
+
+
+def test_commit_is_all_or_nothing_when_the_database_changed_since_the_dry_run(users, rooms):
+    job = upload(users, three_people())
+    assert job.status == JobStatus.READY
+    # someone registers 李四 under another name before the commit
+    Resident.objects.create(
+        name="李思",
+        id_cipher=pii.encrypt(LI),
+        id_index=pii.blind_index(LI),
+        id_masked=pii.mask_id_number(LI),
+        gender="F",
+        birth_date=datetime.date(1985, 12, 31),
+        region_key=A_GRID,
+    )
+    job = services.import_commit(actor=users["gridworker_a"], job=job)
+    assert job.status == JobStatus.INVALID and job.errors == 1 and errors_of(job)[0][:2] == (3, "姓名")
+    assert Resident.objects.count() == 1 and not AuditEvent.objects.filter(verb__startswith="resident.").exists()
+    assert not AuditEvent.objects.filter(verb="sheets.import").exists()
+    with pytest.raises(Conflict):
+        services.import_commit(actor=users["gridworker_a"], job=job)
+
+
+def test_commit_in_one_step_refuses_the_whole_file_for_one_bad_row(users, rooms):
+    rows = three_people()
+    rows[2][1] = ZHANG[:-1] + ("0" if ZHANG[-1] != "0" else "1")
+    job = upload(users, rows, commit=True)
+    assert job.status == JobStatus.INVALID and not Resident.objects.exists()
+    good = upload(users, three_people(), commit=True)
+    assert good.status == JobStatus.COMMITTED and Resident.objects.count() == 3
+
+
+def test_error_report_is_the_upload_plus_a_column_naming_each_error(users, rooms):
+    rows = three_people()
+    rows[1][1] = "51050219851231902"  # 17 characters
+    rows[2][6] = "2099-01-01"
+    job = upload(users, rows)
+    name, data = services.error_report_of(actor=users["gridworker_a"], job=job)
+    assert name == "甲一-错误报告.xlsx"
+    sheet = read_xlsx(data)
+    assert sheet[0] == [*HEADERS, ERROR_HEADER]
+    assert sheet[1][:2] == ["张三", ZHANG] and sheet[1][-1] is None
+    assert sheet[2][1] == "51050219851231902" and sheet[2][-1] == "身份证号：身份证号应为18位，实际为17位"
+    assert sheet[3][-1] == "入住日期：日期2099-01-01晚于今天"
+    with pytest.raises(NotFound):
+        services.error_report_of(actor=users["dispatcher_a"], job=job)
+    # the corrected report goes back in as it is
+    corrected = [list(r) for r in sheet[1:]]
+    corrected[1][1], corrected[2][6] = LI, "2020-01-01"
+    again = services.import_upload(
+        actor=users["gridworker_a"],
+        ledger="residents",
+        file_name="fixed.xlsx",
+        data=xlsx(corrected, headers=sheet[0]),
+    )
+    assert again.status == JobStatus.READY and again.new == 3, again.first_errors
+
+
+def test_who_may_import(users, rooms):
+    for name in ("resident_a", "handler"):
+        with pytest.raises(Forbidden):
+            upload(users, three_people(), actor=name)
+    with pytest.raises(NotFound):
+        services.import_upload(actor=users["admin"], ledger="houses", file_name="a.xlsx", data=b"x")
+    assert upload(users, three_people(), actor="admin").new == 3
+
+
+def test_template_has_headers_hints_lists_and_notes(users):
+    name, data = services.template_for(actor=users["gridworker_a"], ledger="residents")
+    assert name == "实有人口-导入模板.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book["实有人口"]
+    assert [c.value for c in sheet[1]] == HEADERS
+    assert "18位公民身份号码" in sheet["B1"].comment.text and "必填" in sheet["B1"].comment.text
+    lists = {str(v.sqref).split(":")[0]: v.formula1 for v in sheet.data_validations.dataValidation if v.type == "list"}
+    assert lists == {"C2": '"男,女"', "F2": '"户籍人口,流动人口"'}
+    assert sheet.column_dimensions["B"].width > 20
+    notes = [[c for c in row if c] for row in book["填写说明"].iter_rows(values_only=True)]
+    listed = [row[0] for row in notes if row and row[0] in HEADERS]
+    assert listed == HEADERS
+    assert any("510502199001019012" in row for row in notes)
+
+
+def test_old_uploads_and_reports_are_purged(users, rooms, media):
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+
+    from wangge.sheets.models import ImportJob
+
+    rows = three_people()
+    rows[0][1] = "123"
+    job = upload(users, rows)
+    ready = upload(users, three_people())
+    assert job.stored_file == "" and default_storage.exists(job.error_report)  # an invalid upload is not kept
+    assert default_storage.exists(ready.stored_file)  # a ready one waits for its commit
+    call_command("purge_imports", "--hours", "1")
+    assert default_storage.exists(job.error_report)  # still young
+    ImportJob.objects.update(created_at=job.created_at - datetime.timedelta(hours=2))
+    call_command("purge_imports", "--hours", "1")
+    assert not default_storage.exists(job.error_report) and not default_storage.exists(ready.stored_file)
+    job.refresh_from_db()
+    assert job.purged_at and job.errors == 1 and job.stored_file == ""
+    with pytest.raises(NotFound):
+        services.error_report_of(actor=users["gridworker_a"], job=job)
+
+
+def test_a_ready_job_whose_file_was_purged_asks_for_a_new_upload(users, rooms):
+    job = upload(users, three_people())
+    services.purge_old_files(older_than_hours=-1)
+    job.refresh_from_db()
+    job = services.import_commit(actor=users["gridworker_a"], job=job)
+    assert job.status == JobStatus.REFUSED and job.code == "expired" and not Resident.objects.exists()
