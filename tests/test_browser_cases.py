@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from tests.test_browser import CHROMIUM_ARGS, CHROMIUM  # noqa: F401  (skips the module without Chromium)
 from tests.demo_site import DemoServer
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (skips the module without Chromium)
 
 pytestmark = pytest.mark.browser
 
