@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "wangge.worktime",
     "wangge.cases",
     "wangge.notify",
+    "wangge.open311",
     "wangge.web",
     "django_tasks",
     "django_tasks_db",
