@@ -10,6 +10,7 @@ urlpatterns = [
     path("calendar/", include("wangge.worktime.urls")),
     path("cases/", include("wangge.cases.urls")),
     path("notifications/", include("wangge.notify.urls")),
+    path("open311/v2/", include("wangge.open311.urls")),
     path("", include("wangge.web.urls")),
 ]
 
