@@ -83,6 +83,27 @@ class CaseStatus:
     can_call_back: bool
 
 
+def status_of(case: Case, *, result: str = "") -> CaseStatus:
+    """The caller-facing summary of a case already in hand (no queries beyond its loaded relations)."""
+    return CaseStatus(
+        number=case.number,
+        status=case.status,
+        status_label=str(Status(case.status).label),
+        is_open=case.status not in FINISHED,
+        category=case.category.name if case.category_id else "",
+        level=case.level,
+        lead_department=case.lead_department.name if case.lead_department_id else "",
+        reported_at=case.reported_at,
+        due_at=case.due_at,
+        handled_at=case.handled_at,
+        closed_at=case.closed_at,
+        rating=case.rating,
+        result=result,
+        version=case.version,
+        can_call_back=case.status == Status.CLOSED,
+    )
+
+
 def hotline_status(*, actor, number: str) -> CaseStatus:
     """Where a case stands, in words an operator can read to the caller (in scope only)."""
     _operator(actor)
@@ -93,23 +114,7 @@ def hotline_status(*, actor, number: str) -> CaseStatus:
         .values_list("text", flat=True)
         .first()
     )
-    return CaseStatus(
-        number=case.number,
-        status=case.status,
-        status_label=str(Status(case.status).label),
-        is_open=case.status not in FINISHED,
-        category=case.category.name if case.category else "",
-        level=case.level,
-        lead_department=case.lead_department.name if case.lead_department else "",
-        reported_at=case.reported_at,
-        due_at=case.due_at,
-        handled_at=case.handled_at,
-        closed_at=case.closed_at,
-        rating=case.rating,
-        result=handled or "",
-        version=case.version,
-        can_call_back=case.status == Status.CLOSED,
-    )
+    return status_of(case, result=handled or "")
 
 
 @transaction.atomic

@@ -65,7 +65,11 @@ def _answer(response: HttpResponse, outcome: idempotency.Outcome):
 
 
 def _status_body(actor, number: str) -> dict:
-    return HotlineCaseOut.from_orm(hotline.hotline_status(actor=actor, number=number)).model_dump(mode="json")
+    return _body(hotline.hotline_status(actor=actor, number=number))
+
+
+def _body(status: hotline.CaseStatus) -> dict:
+    return HotlineCaseOut.from_orm(status).model_dump(mode="json")
 
 
 @router.post("/hotline/cases", response={200: HotlineCaseOut, 201: HotlineCaseOut}, summary="12345 热线立案")
@@ -74,7 +78,7 @@ def hotline_create(request: HttpRequest, response: HttpResponse, payload: Hotlin
 
     def perform():
         case = hotline.hotline_report(actor=request.user, **values)
-        return 201, _status_body(request.user, case.number), case
+        return 201, _body(hotline.status_of(case)), case
 
     outcome = idempotency.run(
         owner=_owner(request),

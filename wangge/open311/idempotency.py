@@ -66,9 +66,7 @@ def run(*, owner: str, endpoint: str, key: str | None, payload, perform: Callabl
         return Outcome(status, body)
     print_ = fingerprint(payload)
     lookup = IdempotentRequest.objects.filter(owner=owner, endpoint=endpoint, key=key)
-    found = lookup.first()
-    if found is not None:
-        return _replay(found, print_)
+    # No lookup first: the INSERT is the check (a retry fails on the unique index and replays).
     try:
         with transaction.atomic():
             record = IdempotentRequest.objects.create(
