@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "wangge.cases",
     "wangge.notify",
     "wangge.sheets",
+    "wangge.open311",
     "wangge.web",
     "django_tasks",
     "django_tasks_db",
