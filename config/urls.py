@@ -10,6 +10,7 @@ urlpatterns = [
     path("calendar/", include("wangge.worktime.urls")),
     path("cases/", include("wangge.cases.urls")),
     path("notifications/", include("wangge.notify.urls")),
+    path("dashboard/", include("wangge.cases.dashboard_urls")),
     path("", include("wangge.web.urls")),
 ]
 

@@ -29,6 +29,7 @@ VIEW_UNITS = "view_units"  # read the units-in-area ledger and the shared-resour
 MANAGE_UNITS = "manage_units"  # keep those ledgers, book resources for units, bar units from booking
 BOOK_FOR_SELF = "book_for_self"  # book a shared resource of one's own community for oneself
 MANAGE_CATALOGUE = "manage_catalogue"  # the case catalogue and the community work access catalogue
+VIEW_INDICATORS = "view_indicators"  # the indicator dashboard, its exports and the hot spots of the scope
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
@@ -52,6 +53,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     VIEW_UNITS: STAFF_ROLES,
     MANAGE_UNITS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.PARTY_SECRETARY, Role.ADMINISTRATOR}),
     BOOK_FOR_SELF: frozenset({Role.RESIDENT}),
+    VIEW_INDICATORS: frozenset(
+        {Role.LEADER, Role.STREET_DISPATCHER, Role.ADMINISTRATOR, Role.DEPARTMENT_HANDLER}
+    ),
 }
 
 # Roles whose scope is a department rather than a region node.
@@ -69,6 +73,7 @@ REFUSALS = {
     MANAGE_UNITS: _("只有网格员、社区工作者、党组织书记和管理员可以维护驻区单位和共享资源"),
     BOOK_FOR_SELF: _("只有居民可以为自己预约共享资源；工作人员请代驻区单位预约"),
     MANAGE_CATALOGUE: _("只有管理员可以维护事项清单和准入目录"),
+    VIEW_INDICATORS: _("只有领导、派单员、部门承办人和管理员可以查看考核指标和热点"),
 }
 
 
