@@ -53,9 +53,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     VIEW_UNITS: STAFF_ROLES,
     MANAGE_UNITS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.PARTY_SECRETARY, Role.ADMINISTRATOR}),
     BOOK_FOR_SELF: frozenset({Role.RESIDENT}),
-    VIEW_INDICATORS: frozenset(
-        {Role.LEADER, Role.STREET_DISPATCHER, Role.ADMINISTRATOR, Role.DEPARTMENT_HANDLER}
-    ),
+    VIEW_INDICATORS: frozenset({Role.LEADER, Role.STREET_DISPATCHER, Role.ADMINISTRATOR, Role.DEPARTMENT_HANDLER}),
 }
 
 # Roles whose scope is a department rather than a region node.

@@ -316,7 +316,7 @@ def category_rows(*, scope: Scope, period: Period) -> list[dict]:
         bucket["reported"] += row["reported"]
         bucket["closed"] += row["closed"]
     rows = [{"code": code, "name": name, **counts} for (code, name), counts in totals_by_name.items()]
-    rows.sort(key=lambda r: (-r["reported"], r["code"]))
+    rows.sort(key=lambda r: (-r["reported"], r["code"] == "", r["code"]))
     return rows
 
 
