@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/", include("wangge.notify.urls")),
     path("sheets/", include("wangge.sheets.urls")),
     path("open311/v2/", include("wangge.open311.urls")),
+    path("dashboard/", include("wangge.cases.dashboard_urls")),
     path("", include("wangge.web.urls")),
 ]
 
