@@ -40,9 +40,10 @@ from wangge.sheets.spec import (
     text,
 )
 
-from .models import Gender, ResidenceKind, Resident
+from .models import Gender, MoveReason, Residence, ResidenceKind, Resident
 
 GENDERS = {"男": Gender.MALE, "女": Gender.FEMALE}
+IMPORT_NOTE = "Excel导入"
 KINDS = {"户籍人口": ResidenceKind.REGISTERED, "流动人口": ResidenceKind.FLOATING}
 GENDER_LABELS = {value: label for label, value in GENDERS.items()}
 KIND_LABELS = {value: label for label, value in KINDS.items()}
@@ -177,6 +178,8 @@ INSERT_FIELDS = (
     "region_key",
     "kind",
     "moved_in",
+    "origin",
+    "note",
 )
 
 
@@ -347,6 +350,7 @@ def check(ctx: Context, row: Row, lookups: Lookups) -> Plan | None:
     changes, before, after = {}, {}, {}
     if person.household_id != household_pk:
         changes["household"], changes["region_key"] = household_pk, region_key
+        changes["left_on"] = None  # living here now, whatever the ledger said before
         before["household_id"], after["household_id"] = person.household_id, household_pk
     if person.kind != v["kind"]:
         changes["kind"] = after["kind"] = v["kind"]
@@ -405,6 +409,8 @@ def write(ctx: Context, plans: list[Plan]) -> None:
                 region_key,
                 values["kind"],
                 as_date(values["moved_in"]),
+                "",
+                "",
             )
         )
         moved_in = values["moved_in"]
@@ -437,6 +443,44 @@ def write(ctx: Context, plans: list[Plan]) -> None:
         groups[names].append((*(changes[name] for name in names), plan.target_id))
     for names, values in groups.items():
         bulk.update_rows(Resident, names, values)
+    _write_history(ctx, new, [plan for plan in plans if plan.outcome == UPDATED and "household" in plan.data])
+
+
+def _write_history(ctx: Context, new: list[Plan], moved: list[Plan]) -> None:
+    """Residence history as the ledger services keep it: a new person opens a stay, a person
+    the sheet places in another household closes the open stay and opens one there."""
+    today = timezone.localdate()
+    stays = [
+        Residence(
+            resident_id=plan.target_id,
+            household_id=plan.data[4],
+            region_key=plan.data[5],
+            started=plan.row.values["moved_in"] or today,
+            start_reason=MoveReason.REGISTERED,
+            recorded_by=ctx.actor,
+            note=IMPORT_NOTE,
+        )
+        for plan in new
+    ]
+    if moved:
+        ids = [plan.target_id for plan in moved]
+        for chunk in range(0, len(ids), 500):
+            Residence.objects.filter(resident_id__in=ids[chunk : chunk + 500], ended__isnull=True).update(
+                ended=today, end_reason=MoveReason.TRANSFER
+            )
+        stays += [
+            Residence(
+                resident_id=plan.target_id,
+                household_id=plan.data["household"],
+                region_key=plan.data["region_key"],
+                started=today,
+                start_reason=MoveReason.TRANSFER,
+                recorded_by=ctx.actor,
+                note=IMPORT_NOTE,
+            )
+            for plan in moved
+        ]
+    Residence.objects.bulk_create(stays, batch_size=2000)
 
 
 def _people(ctx: Context):
