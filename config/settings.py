@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "wangge.worktime",
     "wangge.cases",
     "wangge.notify",
+    "wangge.dispatch_ai",
     "wangge.web",
     "django_tasks",
     "django_tasks_db",

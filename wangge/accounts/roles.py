@@ -24,6 +24,7 @@ VIEW_AUDIT = "view_audit"
 VIEW_PEOPLE = "view_people"  # see residents' names and masked identifiers in ledgers
 REVEAL_PII = "reveal_pii"  # see an ID number or phone in full, with a recorded reason
 IMPORT_GEOGRAPHY = "import_geography"
+MANAGE_DISPATCH_AI = "manage_dispatch_ai"  # train, activate and roll back the dispatch classifier
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
@@ -31,6 +32,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     MANAGE_USERS: frozenset({Role.ADMINISTRATOR}),
     VIEW_AUDIT: frozenset({Role.ADMINISTRATOR}),
     IMPORT_GEOGRAPHY: frozenset({Role.ADMINISTRATOR}),
+    MANAGE_DISPATCH_AI: frozenset({Role.ADMINISTRATOR}),
     VIEW_PEOPLE: frozenset(
         {
             Role.GRID_WORKER,
@@ -54,6 +56,7 @@ REFUSALS = {
     IMPORT_GEOGRAPHY: _("只有管理员可以导入区划和网格"),
     VIEW_PEOPLE: _("您的角色不能查看居民信息"),
     REVEAL_PII: _("您的角色不能查看完整的身份证号和手机号"),
+    MANAGE_DISPATCH_AI: _("只有管理员可以训练、启用或回退派单分类模型"),
 }
 
 
