@@ -128,7 +128,7 @@ def _store_version(*, model, actor, trained_from, source_note, evaluation, n_exa
     _save(version)
     audit.record(actor=actor, verb="dispatch_ai.train", target=version, after=_version_snapshot(version))
     if activate_now:
-        _activate(version, actor=actor, note="训练后启用")
+        version = _activate(version, actor=actor, note="训练后启用")
     return version
 
 
@@ -260,8 +260,8 @@ def train_from_history(
 
 
 def _activate(version: ModelVersion, *, actor, note: str, rolling_back: bool = False) -> ModelVersion:
-    locked = list(ModelVersion.objects.select_for_update().filter(active=True).exclude(pk=version.pk))
-    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    locked = list(ModelVersion.objects.select_for_update().defer("artefact").filter(active=True).exclude(pk=version.pk))
+    version = ModelVersion.objects.select_for_update().defer("artefact").get(pk=version.pk)
     if version.active:
         return version
     current = locked[0] if locked else None
