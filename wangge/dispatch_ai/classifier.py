@@ -110,15 +110,15 @@ class MessageClassifier:
         if coef.shape[0] == 1:  # two classes: sklearn keeps one row, for the second label
             coef = np.vstack([-coef, coef])
             intercept = np.array([-intercept[0], intercept[0]])
-        # Column-major so that picking the columns of one message's grams reads contiguous memory.
-        self.coef_ = np.asfortranarray(coef)
+        # Stored as features x classes: one message's weights are a few hundred contiguous rows.
+        self.weights_ = np.ascontiguousarray(coef.T)
         self.intercept_ = intercept
         self.n_train_ = len(y)
         return self
 
     def decision(self, texts) -> np.ndarray:
         X = self.features_.transform(as_prepared(texts))
-        return np.asarray(X @ self.coef_.T, dtype=np.float64) + self.intercept_
+        return np.asarray(X @ self.weights_, dtype=np.float64) + self.intercept_
 
     def predict_proba(self, texts) -> np.ndarray:
         return softmax(self.decision(texts), self.temperature_)
@@ -129,7 +129,7 @@ class MessageClassifier:
     def proba_one(self, text: str | Prepared) -> np.ndarray:
         doc = text if isinstance(text, Prepared) else prepare(text)
         cols, vals = self.features_.fast_vector(doc)
-        scores = self.coef_[:, cols] @ vals + self.intercept_ if len(cols) else self.intercept_.copy()
+        scores = vals @ np.take(self.weights_, cols, axis=0) + self.intercept_ if len(cols) else self.intercept_.copy()
         return softmax(scores, self.temperature_)
 
     def top(self, text: str | Prepared, k: int = 3) -> list[Candidate]:

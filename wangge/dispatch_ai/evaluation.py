@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from wangge.core.errors import DomainError
 
@@ -160,9 +160,11 @@ def cross_validate(
     make_model: Callable[[], MessageClassifier] | None = None,
     progress: Callable[[str], None] | None = None,
     extra_train: tuple[list[str], list[str]] | None = None,
+    groups: list | None = None,
 ) -> Evaluation:
     """Stratified k-fold: each fold's model is fitted (calibration included) on the other folds only.
-    `extra_train` (texts, labels) joins every fold's training set and is never scored."""
+    `extra_train` (texts, labels) joins every fold's training set and is never scored. With `groups`
+    (e.g. clusters of near-duplicate messages) no group is split across folds."""
     check_stratifiable(labels, folds)
     make_model = make_model or (lambda: MessageClassifier(seed=seed))
     started = time.perf_counter()
@@ -172,8 +174,11 @@ def cross_validate(
     y = np.array(labels, dtype=object)
     predictions = np.empty(len(y), dtype=object)
     fold_f1, fold_acc, times = [], [], []
-    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    for number, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(len(y)), y), start=1):
+    if groups is None:
+        splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)
+    else:
+        splits = StratifiedGroupKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y, groups)
+    for number, (train_idx, test_idx) in enumerate(splits, start=1):
         model = make_model().fit([docs[i] for i in train_idx] + extra_docs, y[train_idx].tolist() + extra_labels)
         fold_pred = model.predict([docs[i] for i in test_idx])
         predictions[test_idx] = fold_pred
@@ -184,7 +189,7 @@ def cross_validate(
             progress(f"fold {number}/{folds}: macro-F1 {fold_f1[-1]:.4f}, accuracy {fold_acc[-1]:.4f}")
     label_set = sorted(set(labels))
     return Evaluation(
-        method="kfold",
+        method="kfold" if groups is None else "group-kfold",
         n_train=len(y) - len(y) // folds,
         n_test=len(y),
         folds=folds,
@@ -239,9 +244,12 @@ def format_report(evaluation: Evaluation) -> str:
     """The per-class table and the headline figures, as plain text for a terminal."""
     width = max([_display_width(row["label"]) for row in evaluation.per_class] + [6])
     lines = []
-    if evaluation.method == "kfold":
-        lines.append(f"stratified {evaluation.folds}-fold cross-validation on {evaluation.n_test} messages "
-                     f"(seed {evaluation.seed})")  # fmt: skip
+    if evaluation.method in ("kfold", "group-kfold"):
+        grouped = "grouped " if evaluation.method == "group-kfold" else ""
+        lines.append(
+            f"stratified {evaluation.folds}-fold {grouped}cross-validation on {evaluation.n_test} messages "
+            f"(seed {evaluation.seed})"
+        )
     else:
         lines.append(f"trained on {evaluation.n_train} messages, tested on {evaluation.n_test}")
     lines.append(f"{'class':<{width}}  precision  recall     f1  support")
