@@ -7,6 +7,7 @@ import threading
 import time
 
 from django.db import DatabaseError
+from django.utils.translation import gettext_lazy as _
 
 from .classifier import Candidate, MessageClassifier, loads
 from .models import ModelVersion, SuggestionStatus
@@ -19,9 +20,9 @@ RETRY_BROKEN_SECONDS = 60.0
 
 MESSAGES = {
     SuggestionStatus.OK: "",
-    SuggestionStatus.NO_MODEL: "暂无可用的分类模型，请人工选择类别",
-    SuggestionStatus.MODEL_ERROR: "分类模型暂时不可用，请人工选择类别",
-    SuggestionStatus.EMPTY_TEXT: "内容为空，无法给出建议",
+    SuggestionStatus.NO_MODEL: _("暂无可用的分类模型，请人工选择类别"),
+    SuggestionStatus.MODEL_ERROR: _("分类模型暂时不可用，请人工选择类别"),
+    SuggestionStatus.EMPTY_TEXT: _("内容为空，无法给出建议"),
 }
 
 
@@ -43,7 +44,7 @@ class Suggestions(list):
 
     @property
     def message(self) -> str:
-        return MESSAGES.get(self.status, "")
+        return str(MESSAGES.get(self.status, ""))
 
 
 class _Cache:
