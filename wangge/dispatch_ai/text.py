@@ -267,3 +267,21 @@ def most_similar(text: str, candidates: list[tuple[str, str]], *, threshold: flo
     scores = (mat[1:] @ mat[0].T).toarray().ravel()
     order = np.argsort(-scores, kind="stable")
     return [(candidates[i][0], round(float(scores[i]), 4)) for i in order[:limit] if scores[i] >= threshold]
+
+
+def similarity_groups(texts, *, threshold: float = 0.5) -> list[list[int]]:
+    """Groups (indices into `texts`, two or more each, largest first) of messages linked by chains
+    of similarity ≥ `threshold`: candidate hot spots once the caller has narrowed by place and time."""
+    if len(texts) < 2:
+        return []
+    from scipy.sparse.csgraph import connected_components
+
+    mat = similarity_vectors(texts)
+    links = (mat @ mat.T).tocsr()
+    links.data = (links.data >= threshold).astype(np.int8)
+    links.eliminate_zeros()
+    _, component = connected_components(links, directed=False)
+    groups: dict[int, list[int]] = {}
+    for index, group in enumerate(component.tolist()):
+        groups.setdefault(group, []).append(index)
+    return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))

@@ -99,3 +99,18 @@ def test_similarity_of_duplicates_raw_and_cleaned():
     assert [h[0] for h in hits] == ["2", "3"] or [h[0] for h in hits] == ["3", "2"]
     assert all(score >= 0.5 for _, score in hits)
     assert hits[0][1] >= hits[1][1]
+
+
+def test_similarity_groups_link_repeats_only():
+    texts = [
+        "江阳路幸福小区门口垃圾堆了三天，没人清运！",
+        "学府路的红绿灯坏了，早晚高峰拥堵严重",
+        "江阳路幸福小区门口垃圾堆三天了没人清运",
+        "学府路红绿灯坏了，早晚高峰很拥堵",
+        "凤凰湖晚上广场舞音响声音太大",
+        "幸福小区门口垃圾三天没人清运，请处理",
+    ]
+    from wangge.dispatch_ai.text import similarity_groups
+
+    assert similarity_groups(texts) == [[0, 2, 5], [1, 3]]
+    assert similarity_groups(texts[:1]) == []

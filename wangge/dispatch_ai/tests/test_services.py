@@ -272,3 +272,37 @@ def test_acceptance_summary_by_scope(users):
     street_a = selectors.acceptance_summary(scope_key="510502001")
     assert street_a["accepted"] == 2 and street_a["accepted_top1"] == 1 and street_a["top1_rate"] == 0.5
     assert selectors.acceptance_summary()["overridden"] == 1
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_activations_leave_exactly_one_active():
+    import threading
+
+    from django.db import connection
+
+    from wangge.core.errors import Conflict
+
+    versions = [train_small(activate=False, seed=n) for n in (1, 2, 3)]
+    barrier = threading.Barrier(len(versions))
+    results = []
+
+    def work(version):
+        try:
+            barrier.wait()
+            services.activate(version)
+            results.append("ok")
+        except Conflict:
+            results.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(v,)) for v in versions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(set(results)) <= ["conflict", "ok"] and "ok" in results
+    assert ModelVersion.objects.filter(active=True).count() == 1
