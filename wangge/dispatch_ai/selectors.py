@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q
 
-from .models import ModelVersion, Outcome, Suggestion
+from .models import ModelVersion, Outcome, Suggestion, SuggestionStatus
 
 
 def active_version() -> ModelVersion | None:
@@ -39,3 +39,25 @@ def acceptance_summary(*, scope_key: str = "", version: ModelVersion | None = No
     counts["top1_rate"] = round(counts["accepted_top1"] / assisted, 4) if assisted else None
     counts["top3_rate"] = round(counts["accepted"] / assisted, 4) if assisted else None
     return counts
+
+
+def suggestion_view(suggestion: Suggestion | None, *, names: dict[str, str] | None = None) -> dict:
+    """What the `dispatch_ai/_suggestions.html` partial shows for one case: rows with the category
+    name (from the catalogue, via `names`), its code and the confidence in whole percent."""
+    from .runtime import MESSAGES
+
+    names = names or {}
+    if suggestion is None:
+        return {"rows": [], "message": str(MESSAGES[SuggestionStatus.NO_MODEL]), "decided": False}
+    rows = [
+        {"label": c["label"], "name": names.get(c["label"], c["label"]), "percent": round(c["confidence"] * 100)}
+        for c in suggestion.candidates or []
+    ]
+    return {
+        "rows": rows,
+        "message": str(MESSAGES.get(suggestion.status, "")),
+        "decided": suggestion.outcome != Outcome.PENDING,
+        "outcome": suggestion.outcome,
+        "final_label": suggestion.final_label,
+        "auto_label": suggestion.auto_label,
+    }
