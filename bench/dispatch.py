@@ -153,7 +153,7 @@ def main():
         print(f"{name:<46}  {value:>36}  {target}")
     print(
         f"python {platform.python_version()}, scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
-        f"scipy {scipy.__version__}, {os.cpu_count()} CPUs"
+        f"scipy {scipy.__version__}, {os.cpu_count()} CPUs, load average at the end {os.getloadavg()[0]:.1f}"
     )
     result = {
         "messages": len(texts),
@@ -172,6 +172,7 @@ def main():
         "model_mb": round(size_mb, 1),
         "target_macro_f1": TARGET_F1,
         "target_median_ms": TARGET_MS,
+        "load_average": round(os.getloadavg()[0], 1),
     }
     print(json.dumps(result, ensure_ascii=False))
 
