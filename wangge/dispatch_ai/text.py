@@ -141,57 +141,54 @@ class MessageFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def fit_transform(self, docs, y=None):
+        """Fit vocabularies and IDF with scikit-learn, keep them as compact lookup tables (the
+        vectorisers themselves, with hundreds of thousands of string keys, are not kept)."""
         docs = as_prepared(docs)
-        self.vectorizers_ = []
+        self.analyzers_ = []
         self.block_names_ = []
+        self.tables_ = []
+        idf = []
         mats = []
+        offset = 0
         for (name, analyzer, min_df), weight in zip(self._blocks(), self.weights):
             # min_df above the number of documents would leave an empty vocabulary on tiny data.
             vec = TfidfVectorizer(
                 analyzer=analyzer, sublinear_tf=True, min_df=min_df if len(docs) >= 50 else 1, dtype=np.float32
             )
             mats.append(vec.fit_transform(docs) * weight)
-            self.vectorizers_.append(vec)
+            self.analyzers_.append(analyzer)
             self.block_names_.append(name)
-        self._build_fast_tables()
+            self.tables_.append(_lookup_table(analyzer, vec.vocabulary_, offset))
+            idf.append(vec.idf_)
+            offset += len(vec.vocabulary_)
+        self.idf_ = np.concatenate(idf).astype(np.float64)
+        self.n_features_ = offset
         return sparse.hstack(mats, format="csr")
 
     def transform(self, docs):
         docs = as_prepared(docs)
-        mats = [vec.transform(docs) * w for vec, w in zip(self.vectorizers_, self.weights)]
-        return sparse.hstack(mats, format="csr")
+        indptr, indices, data = [0], [], []
+        for doc in docs:
+            cols, vals = self.fast_vector(doc)
+            indices.append(cols)
+            data.append(vals)
+            indptr.append(indptr[-1] + len(cols))
+        return sparse.csr_matrix(
+            (
+                np.concatenate(data) if data else np.zeros(0),
+                np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
+                np.array(indptr),
+            ),
+            shape=(len(docs), self.n_features_),
+            dtype=np.float32,
+        )
 
     # Scoring one message through three sklearn vectorisers costs over a millisecond of Python
     # overhead, and even a plain dict lookup per character n-gram (hashing each new substring)
-    # costs a few hundred microseconds. So for one message, character n-grams become integers
-    # (code points packed 21 bits each) looked up in sorted arrays with numpy; words use a dict.
-    # A test checks that `fast_vector` and `transform` agree.
-    def _build_fast_tables(self):
-        self.tables_ = []
-        idf = []
-        offset = 0
-        for vec in self.vectorizers_:
-            if isinstance(vec.analyzer, _CharAnalyzer):
-                by_n: dict[int, tuple[list[int], list[int]]] = {}
-                for gram, col in vec.vocabulary_.items():
-                    keys, cols = by_n.setdefault(len(gram), ([], []))
-                    keys.append(_pack(gram))
-                    cols.append(offset + col)
-                table = {}
-                for n, (keys, cols) in by_n.items():
-                    keys_arr = np.array(keys, dtype=np.uint64)
-                    order = np.argsort(keys_arr)
-                    table[n] = (keys_arr[order], np.array(cols, dtype=np.int64)[order])
-            else:
-                table = {gram: offset + col for gram, col in vec.vocabulary_.items()}
-            self.tables_.append(table)
-            idf.append(vec.idf_)
-            offset += len(vec.vocabulary_)
-        self.idf_ = np.concatenate(idf).astype(np.float64) if idf else np.zeros(0)
-        self.n_features_ = offset
-
-    def _block_columns(self, vec, table, doc: Prepared) -> np.ndarray:
-        analyzer = vec.analyzer
+    # costs a few hundred microseconds. So character n-grams become integers (code points packed
+    # 21 bits each) looked up in sorted arrays with numpy; words use a dict. A test checks that
+    # this gives exactly what scikit-learn's vectorisers gave at fitting time.
+    def _block_columns(self, analyzer, table, doc: Prepared) -> np.ndarray:
         if isinstance(analyzer, _CharAnalyzer):
             text = doc.clean[: analyzer.prefix] if analyzer.prefix else doc.clean
             points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -213,10 +210,10 @@ class MessageFeatures(TransformerMixin, BaseEstimator):
         return cols[cols >= 0]
 
     def fast_vector(self, doc: Prepared) -> tuple[np.ndarray, np.ndarray]:
-        """Column indices and values of one message's feature vector (same as `transform`)."""
+        """Column indices and values of one message's feature vector."""
         all_cols, all_vals = [], []
-        for vec, table, weight in zip(self.vectorizers_, self.tables_, self.weights):
-            cols = self._block_columns(vec, table, doc)
+        for analyzer, table, weight in zip(self.analyzers_, self.tables_, self.weights):
+            cols = self._block_columns(analyzer, table, doc)
             if not len(cols):
                 continue
             cols, tf = np.unique(cols, return_counts=True)
@@ -227,6 +224,23 @@ class MessageFeatures(TransformerMixin, BaseEstimator):
         if not all_cols:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(all_cols), np.concatenate(all_vals)
+
+
+def _lookup_table(analyzer, vocabulary: dict[str, int], offset: int):
+    """Character n-grams: per n, sorted packed keys and their columns. Words: a dict."""
+    if not isinstance(analyzer, _CharAnalyzer):
+        return {gram: offset + col for gram, col in vocabulary.items()}
+    by_n: dict[int, tuple[list[int], list[int]]] = {}
+    for gram, col in vocabulary.items():
+        keys, cols = by_n.setdefault(len(gram), ([], []))
+        keys.append(_pack(gram))
+        cols.append(offset + col)
+    table = {}
+    for n, (keys, cols) in by_n.items():
+        keys_arr = np.array(keys, dtype=np.uint64)
+        order = np.argsort(keys_arr)
+        table[n] = (keys_arr[order], np.array(cols, dtype=np.int64)[order])
+    return table
 
 
 def _pack(gram: str) -> int:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from wangge.dispatch_ai.classifier import Candidate, MessageClassifier, dumps, loads
-from wangge.dispatch_ai.text import most_similar, normalise, prepare, similar
+from wangge.dispatch_ai.text import MessageFeatures, most_similar, normalise, prepare, similar
 
 from .synthetic import dataset, message
 
@@ -26,17 +26,21 @@ def test_raw_and_cleaned_forms_prepare_to_the_same_words():
     assert "的" not in prepare(raw).words
 
 
-def test_fast_path_equals_sklearn_transform(model):
-    texts, _ = dataset(per_class=3, seed=99)
-    texts.append("一个从没见过的词语组合")
-    for text in texts:
-        doc = prepare(text)
-        dense = model.features_.transform([doc]).toarray()[0]
-        cols, vals = model.features_.fast_vector(doc)
-        fast = np.zeros_like(dense, dtype=np.float64)
-        fast[cols] = vals
-        assert np.allclose(dense, fast, atol=1e-5)
-        assert np.allclose(model.proba_one(doc), model.predict_proba([doc])[0], atol=1e-5)
+def test_fast_path_gives_exactly_what_scikit_learn_vectorisers_gave():
+    texts, _ = dataset(per_class=15, seed=99)  # 60 messages: min_df=2 prunes rare grams
+    texts += ["一个从没见过的词语组合", "停水"]
+    features = MessageFeatures()
+    fitted = features.fit_transform(texts).toarray()  # scikit-learn's TfidfVectorizer output
+    fast = features.transform(texts).toarray()  # packed n-grams and lookup tables
+    assert fitted.shape == fast.shape
+    assert np.allclose(fitted, fast, atol=1e-5)
+    assert features.transform(["完全陌生"]).nnz >= 0
+
+
+def test_one_message_and_batch_scoring_agree(model):
+    texts, _ = dataset(per_class=3, seed=98)
+    for text in texts + ["一个从没见过的词语组合"]:
+        assert np.allclose(model.proba_one(text), model.predict_proba([text])[0], atol=1e-6)
 
 
 def test_top_three_is_ordered_and_agrees_with_predict(model):
