@@ -84,20 +84,25 @@ def read_labelled_csv(source: str | Path | bytes, *, name: str = "") -> Labelled
         )
     reader.fieldnames = columns
     ids, texts, labels, problems = [], [], [], []
-    for number, row in enumerate(reader, start=2):
-        reasons = []
-        text = (row.get("text") or "").strip()
-        label = (row.get("label") or "").strip()
-        if not text:
-            reasons.append("text 为空")
-        if not label:
-            reasons.append("label 为空")
-        if reasons:
-            problems.append({"line": number, "code": (row.get("id") or "").strip(), "reasons": reasons})
-            continue
-        ids.append((row.get("id") or "").strip() or str(number))
-        texts.append(text)
-        labels.append(label)
+    try:
+        for number, row in enumerate(reader, start=2):
+            reasons = []
+            text = (row.get("text") or "").strip()
+            label = (row.get("label") or "").strip()
+            if not text:
+                reasons.append("text 为空")
+            if not label:
+                reasons.append("label 为空")
+            if reasons:
+                problems.append({"line": number, "code": (row.get("id") or "").strip(), "reasons": reasons})
+                continue
+            ids.append((row.get("id") or "").strip() or str(number))
+            texts.append(text)
+            labels.append(label)
+    except csv.Error as exc:
+        raise DomainError(
+            f"{name or '文件'} 第{reader.line_num}行无法读取：{exc}", code="bad_csv", field="file"
+        ) from None
     if problems:
         raise DomainError(
             f"{name or '文件'} 有 {len(problems)} 行无效，未做任何处理",

@@ -112,3 +112,10 @@ def test_auto_apply_command():
     assert not AutoApplyRule.objects.get(label="SR01").enabled
     with pytest.raises(CommandError, match="0.5"):
         run("dispatch_model", "auto-apply", "SR01", "--min-confidence", "2")
+
+
+def test_eval_refuses_an_unreadable_csv(tmp_path):
+    broken = tmp_path / "broken.csv"
+    broken.write_text('id,text,label\n1,"' + "很长" * 70000 + '",A\n', encoding="utf-8")
+    with pytest.raises(CommandError, match="无法读取"):
+        run("dispatch_eval", str(broken))
