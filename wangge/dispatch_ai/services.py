@@ -389,7 +389,8 @@ def record_choice(
         row = Suggestion(case_type=case_type, case_id=case_id, scope_key=scope_key, status=SuggestionStatus.NO_MODEL)
     else:
         before = audit.snapshot(row, ["final_label", "outcome", "chosen_rank", "auto_applied"])
-    if auto and (not row.auto_label or row.auto_label != label):
+    if auto and auto_apply_label([Candidate(**c) for c in row.candidates or []]) != label:
+        # Checked again now: the rule may have been turned off since the suggestion was made.
         raise DomainError("该类别未满足自动采用条件", code="auto_not_allowed", field="label")
     ranks = {c["label"]: n for n, c in enumerate(row.candidates or [], start=1)}
     if not row.candidates:

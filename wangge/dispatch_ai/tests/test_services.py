@@ -257,6 +257,10 @@ def test_auto_apply_is_off_until_an_administrator_enables_it(users):
     row = services.suggest_for_case(case_type="cases.case", case_id=10, text=text)
     assert row.candidates[0]["confidence"] >= 0.5
     assert row.auto_label == "GS04"
+    services.set_auto_apply(actor=users["admin"], label="GS04", enabled=False)
+    with pytest.raises(DomainError):  # turned off after the suggestion was made
+        services.record_choice(case_type="cases.case", case_id=10, label="GS04", auto=True)
+    services.set_auto_apply(actor=users["admin"], label="GS04", enabled=True, min_confidence=0.5)
     row = services.record_choice(case_type="cases.case", case_id=10, label="GS04", auto=True)
     assert row.auto_applied and row.outcome == Outcome.ACCEPTED and row.chosen_rank == 1
     services.set_auto_apply(actor=users["admin"], label="GS04", enabled=False)

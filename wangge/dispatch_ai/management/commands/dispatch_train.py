@@ -31,8 +31,9 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         with command_context("dispatch_train"):
             if opts["catalogue_only"]:
+                # Activated only while no model is active: a cold start never replaces a trained model.
                 version = services.train_from_catalogue(
-                    hooks.catalogue_entries(), activate=False if opts["no_activate"] else True
+                    hooks.catalogue_entries(), activate=False if opts["no_activate"] else None
                 )
             else:
                 texts, labels = [], []
