@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "wangge.notify",
     "wangge.sheets",
     "wangge.open311",
+    "wangge.dispatch_ai",
     "wangge.web",
     "django_tasks",
     "django_tasks_db",

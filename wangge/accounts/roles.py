@@ -36,6 +36,7 @@ MANAGE_CARE = "manage_care"  # put residents in care groups and name who visits 
 IMPORT_LEDGERS = "import_ledgers"
 EXPORT_LEDGERS = "export_ledgers"
 VIEW_INDICATORS = "view_indicators"  # the indicator dashboard, its exports and the hot spots of the scope
+MANAGE_DISPATCH_AI = "manage_dispatch_ai"  # train, activate and roll back the dispatch classifier
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
@@ -44,6 +45,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     VIEW_AUDIT: frozenset({Role.ADMINISTRATOR}),
     IMPORT_GEOGRAPHY: frozenset({Role.ADMINISTRATOR}),
     MANAGE_CATALOGUE: frozenset({Role.ADMINISTRATOR}),
+    MANAGE_DISPATCH_AI: frozenset({Role.ADMINISTRATOR}),
     VIEW_PEOPLE: frozenset(
         {
             Role.GRID_WORKER,
@@ -94,6 +96,7 @@ REFUSALS = {
     IMPORT_LEDGERS: _("您的角色不能导入台账"),
     EXPORT_LEDGERS: _("您的角色不能导出台账"),
     VIEW_INDICATORS: _("只有领导、派单员、部门承办人和管理员可以查看考核指标和热点"),
+    MANAGE_DISPATCH_AI: _("只有管理员可以训练、启用或回退派单分类模型"),
 }
 
 
