@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CasesConfig(AppConfig):
     name = "wangge.cases"
     label = "cases"
+
+    def ready(self):
+        from .suggestions import register
+
+        register()

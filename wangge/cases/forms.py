@@ -102,9 +102,20 @@ class ActionForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-def action_form(action: str, *, categories=(), departments=(), suggested=None, data=None, files=None, case=None):
+def action_form(
+    action: str,
+    *,
+    categories=(),
+    departments=(),
+    suggested=None,
+    suggested_category="",
+    data=None,
+    files=None,
+    case=None,
+):
     """The form for one action on a case: `categories` and `departments` are the choices that
-    apply at its place; `suggested` is preselected as the lead department."""
+    apply at its place; `suggested` is preselected as the lead department and
+    `suggested_category` (the dispatch model's best guess) as the category of an uncategorised case."""
     form = ActionForm(
         data=data, files=files, prefix=action, initial={"expected_version": case.version if case else None}
     )
@@ -118,7 +129,7 @@ def action_form(action: str, *, categories=(), departments=(), suggested=None, d
                 required=False,
                 choices=[("", _("（保持不变）") if case and case.category_id else "—")]
                 + [(c.code, f"{c.code} {c.name}") for c in categories],
-                initial=case.category.code if case and case.category_id else "",
+                initial=case.category.code if case and case.category_id else suggested_category,
             )
         elif name == "lead":
             field = forms.ChoiceField(

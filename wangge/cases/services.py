@@ -17,7 +17,7 @@ from wangge.notify.services import notify
 from wangge.regions.models import Level, Region
 from wangge.regions.selectors import locate
 
-from . import recipients
+from . import recipients, suggestions
 from .attachments import attach
 from .models import (
     Case,
@@ -261,6 +261,7 @@ def case_report(
         link=case_link(case),
         target=case,
     )
+    suggestions.request_for(case)
     return case
 
 
@@ -328,7 +329,7 @@ def case_escalate(*, case, actor, expected_version, reason="", at=None) -> Case:
 
 def case_dispatch(*, case, actor, expected_version, lead, assisting=(), category=None, note="", at=None) -> Case:
     """Dispatch to one lead and any assisting departments serving the place (clock starts). Dispatchers."""
-    return _move(
+    moved = _move(
         "dispatch",
         case,
         actor,
@@ -339,11 +340,15 @@ def case_dispatch(*, case, actor, expected_version, lead, assisting=(), category
         category=category,
         text=note,
     )
+    suggestions.record_final(moved, actor)
+    return moved
 
 
 def case_assign_community(*, case, actor, expected_version, category=None, note="", at=None) -> Case:
     """Hand the case down to its community; refused unless its category is on the access catalogue."""
-    return _move("assign_community", case, actor, expected_version, at, category=category, text=note)
+    moved = _move("assign_community", case, actor, expected_version, at, category=category, text=note)
+    suggestions.record_final(moved, actor)
+    return moved
 
 
 def case_return(*, case, actor, expected_version, reason, at=None) -> Case:

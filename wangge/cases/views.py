@@ -18,7 +18,7 @@ from wangge.core.errors import Conflict, DomainError, NotFound
 from wangge.regions.models import Department
 from wangge.regions.selectors import region_root
 
-from . import catalogue, selectors, services, sla
+from . import catalogue, selectors, services, sla, suggestions
 from .forms import (
     ACTION_FIELDS,
     ANNOTATIONS,
@@ -144,9 +144,10 @@ def _can_reveal(user, case) -> bool:
     return bool(case.reporter_phone_cipher) and (user.role == Role.HOTLINE_OPERATOR or user.can(REVEAL_PII))
 
 
-def _action_forms(case, actions, failed=None) -> list[tuple[str, str, object]]:
+def _action_forms(case, actions, failed=None, categories=None, suggested_category="") -> list[tuple[str, str, object]]:
     needs = {name for action in actions for name in ACTION_FIELDS.get(action, [])}
-    categories = list(selectors.categories_for(region_key=case.region_key)) if "category" in needs else []
+    if categories is None:
+        categories = list(selectors.categories_for(region_key=case.region_key)) if "category" in needs else []
     departments = list(selectors.departments_for(case=case)) if "lead" in needs else []
     suggested = selectors.suggested_lead(case=case) if "lead" in needs else None
     forms = []
@@ -154,7 +155,14 @@ def _action_forms(case, actions, failed=None) -> list[tuple[str, str, object]]:
         if failed and failed[0] == action:
             form = failed[1]
         else:
-            form = action_form(action, categories=categories, departments=departments, suggested=suggested, case=case)
+            form = action_form(
+                action,
+                categories=categories,
+                departments=departments,
+                suggested=suggested,
+                suggested_category=suggested_category,
+                case=case,
+            )
         forms.append((action, ACTION_LABELS[action], form))
     return forms
 
@@ -167,13 +175,19 @@ def _render_case(request, case, *, failed=None, revealed=None, reveal_form=None,
     photos = [a for event in detail.timeline for a in event.attachments.all()]
     for event in detail.timeline:
         event.label = ACTION_LABELS.get(event.action, event.action)
+    # Those who file or dispatch the case see the model's top 3; its best guess is preselected.
+    deciding = any(a in actions for a in ("accept", "dispatch", "assign_community"))
+    categories = list(selectors.categories_for(region_key=case.region_key)) if deciding else None
+    advice = suggestions.view_for(case, categories) if deciding else None
+    best = suggestions.top_code(advice, categories) if deciding and not case.category_id else ""
     return render(
         request,
         "cases/detail.html",
         {
             "case": detail,
             "left": time_left_info(case, timezone.now(), sla.request_calendar(request)),
-            "action_forms": _action_forms(case, actions, failed),
+            "action_forms": _action_forms(case, actions, failed, categories=categories, suggested_category=best),
+            "advice": advice,
             "duplicates": duplicates,
             "merge_error": failed[1] if failed and failed[0] == "merge" else None,
             "photo_count": len(photos),
