@@ -175,6 +175,34 @@ NINJA_PAGINATION_PER_PAGE = 50
 # backend needs no extra service; run `manage.py db_worker` beside the web server.
 TASKS = {"default": {"BACKEND": os.environ.get("WANGGE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
+# Notifications. In-app messages always; email and SMS copies go through an outbox when their
+# channel is configured (see docs/notifications.md). Email is off until WANGGE_EMAIL_HOST is set.
+EMAIL_BACKEND = os.environ.get("WANGGE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("WANGGE_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("WANGGE_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("WANGGE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("WANGGE_EMAIL_PASSWORD", "")
+EMAIL_USE_SSL = env_bool("WANGGE_EMAIL_SSL", False)
+EMAIL_USE_TLS = env_bool("WANGGE_EMAIL_TLS", not EMAIL_USE_SSL)
+EMAIL_TIMEOUT = int(os.environ.get("WANGGE_EMAIL_TIMEOUT", "15"))
+DEFAULT_FROM_EMAIL = os.environ.get("WANGGE_EMAIL_FROM", EMAIL_HOST_USER or "wangge@localhost")
+WANGGE_NOTIFY_EMAIL = bool(EMAIL_HOST)
+# Dotted path of an SMS adapter class; empty turns SMS off. The demo uses the logging adapter.
+WANGGE_SMS_BACKEND = os.environ.get("WANGGE_SMS_BACKEND", "")
+WANGGE_SMS_URL = os.environ.get("WANGGE_SMS_URL", "")  # for wangge.notify.sms.HttpSmsBackend
+WANGGE_SMS_TOKEN = os.environ.get("WANGGE_SMS_TOKEN", "")
+WANGGE_SMS_TIMEOUT = float(os.environ.get("WANGGE_SMS_TIMEOUT", "10"))
+# Links in email and SMS are made absolute with this, e.g. https://wangge.example.gov.cn
+WANGGE_SITE_URL = os.environ.get("WANGGE_SITE_URL", "").rstrip("/")
+WANGGE_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("WANGGE_NOTIFY_MAX_ATTEMPTS", "6"))
+WANGGE_NOTIFY_RETRY_SECONDS = int(os.environ.get("WANGGE_NOTIFY_RETRY_SECONDS", "60"))
+WANGGE_NOTIFY_RETRY_MAX_SECONDS = int(os.environ.get("WANGGE_NOTIFY_RETRY_MAX_SECONDS", "3600"))
+WANGGE_NOTIFY_CLAIM_SECONDS = int(os.environ.get("WANGGE_NOTIFY_CLAIM_SECONDS", "300"))
+WANGGE_NOTIFY_BATCH = int(os.environ.get("WANGGE_NOTIFY_BATCH", "100"))
+
+# Working hours of a working day, local time; SLA clocks count only these (docs/worktime.md).
+WANGGE_WORK_HOURS = os.environ.get("WANGGE_WORK_HOURS", "09:00-12:00,13:30-17:30")
+
 # Excel import and export of ledgers (docs/excel.md). Files above the inline size are checked and
 # written by the task worker, with a progress bar; uploads are kept encrypted for KEEP_HOURS.
 WANGGE_IMPORT_MAX_ROWS = int(os.environ.get("WANGGE_IMPORT_MAX_ROWS", "200000"))

@@ -3,6 +3,8 @@
 set -euo pipefail
 source "$(dirname "$0")/_env.sh" requirements.txt
 export WANGGE_DEBUG="${WANGGE_DEBUG:-0}"
+# SMS copies of notifications go to the log in the demo (set it empty to turn SMS off).
+export WANGGE_SMS_BACKEND="${WANGGE_SMS_BACKEND-wangge.notify.sms.LoggingSmsBackend}"
 python manage.py migrate --noinput -v0
 python manage.py collectstatic --noinput -v0
 python manage.py demo_city --seed "${WANGGE_DEMO_SEED:-1}" --scale "${WANGGE_DEMO_SCALE:-small}"
@@ -10,7 +12,10 @@ bind="${WANGGE_BIND:-127.0.0.1:8000}"
 # The task worker runs imports, notifications and sweeps in the background; it stops with the server.
 python manage.py db_worker --interval 1 &
 worker=$!
-trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
+# The SLA sweep warns, marks breaches, escalates and takes door-knock problems every minute.
+python manage.py sla_sweep --loop 60 &
+sweep=$!
+trap 'kill "$worker" "$sweep" 2>/dev/null || true' EXIT INT TERM
 echo
 echo "==> Wangge is running at http://$bind/  (Ctrl-C to stop)"
 gunicorn config.wsgi --bind "$bind" --workers "${WANGGE_WORKERS:-2}" --access-logfile - --log-level warning

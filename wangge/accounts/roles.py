@@ -24,6 +24,13 @@ VIEW_AUDIT = "view_audit"
 VIEW_PEOPLE = "view_people"  # see residents' names and masked identifiers in ledgers
 REVEAL_PII = "reveal_pii"  # see an ID number or phone in full, with a recorded reason
 IMPORT_GEOGRAPHY = "import_geography"
+MANAGE_CALENDAR = "manage_calendar"  # the national working calendar (holidays, make-up days)
+VIEW_UNITS = "view_units"  # read the units-in-area ledger and the shared-resource list of the scope
+MANAGE_UNITS = "manage_units"  # keep those ledgers, book resources for units, bar units from booking
+BOOK_FOR_SELF = "book_for_self"  # book a shared resource of one's own community for oneself
+MANAGE_CATALOGUE = "manage_catalogue"  # the case catalogue and the community work access catalogue
+KEEP_LEDGERS = "keep_ledgers"  # write the house and resident ledgers, record door-knock visits
+MANAGE_CARE = "manage_care"  # put residents in care groups and name who visits them
 # Excel in and out of the ledgers (台账): the people who keep them — full-time grid workers for
 # their grid, community staff, the street that consolidates its communities, administrators.
 IMPORT_LEDGERS = "import_ledgers"
@@ -35,6 +42,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     MANAGE_USERS: frozenset({Role.ADMINISTRATOR}),
     VIEW_AUDIT: frozenset({Role.ADMINISTRATOR}),
     IMPORT_GEOGRAPHY: frozenset({Role.ADMINISTRATOR}),
+    MANAGE_CATALOGUE: frozenset({Role.ADMINISTRATOR}),
     VIEW_PEOPLE: frozenset(
         {
             Role.GRID_WORKER,
@@ -46,6 +54,20 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         }
     ),
     REVEAL_PII: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
+    MANAGE_CALENDAR: frozenset({Role.ADMINISTRATOR}),
+    VIEW_UNITS: STAFF_ROLES,
+    MANAGE_UNITS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.PARTY_SECRETARY, Role.ADMINISTRATOR}),
+    BOOK_FOR_SELF: frozenset({Role.RESIDENT}),
+    KEEP_LEDGERS: frozenset(
+        {
+            Role.GRID_WORKER,
+            Role.PART_TIME_GRID_WORKER,
+            Role.BUILDING_HEAD,
+            Role.COMMUNITY_STAFF,
+            Role.ADMINISTRATOR,
+        }
+    ),
+    MANAGE_CARE: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
     IMPORT_LEDGERS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_DISPATCHER, Role.ADMINISTRATOR}),
     EXPORT_LEDGERS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_DISPATCHER, Role.ADMINISTRATOR}),
 }
@@ -60,6 +82,13 @@ REFUSALS = {
     IMPORT_GEOGRAPHY: _("只有管理员可以导入区划和网格"),
     VIEW_PEOPLE: _("您的角色不能查看居民信息"),
     REVEAL_PII: _("您的角色不能查看完整的身份证号和手机号"),
+    MANAGE_CALENDAR: _("只有管理员可以修改节假日和调休安排"),
+    VIEW_UNITS: _("您的角色不能查看驻区单位台账"),
+    MANAGE_UNITS: _("只有网格员、社区工作者、党组织书记和管理员可以维护驻区单位和共享资源"),
+    BOOK_FOR_SELF: _("只有居民可以为自己预约共享资源；工作人员请代驻区单位预约"),
+    MANAGE_CATALOGUE: _("只有管理员可以维护事项清单和准入目录"),
+    KEEP_LEDGERS: _("您的角色不能修改房屋和居民台账"),
+    MANAGE_CARE: _("您的角色不能管理关爱对象"),
     IMPORT_LEDGERS: _("您的角色不能导入台账"),
     EXPORT_LEDGERS: _("您的角色不能导出台账"),
 }

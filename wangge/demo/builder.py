@@ -16,12 +16,15 @@ from django.db import transaction
 
 from wangge.accounts import services as account_services
 from wangge.accounts.roles import Role
+from wangge.cases.demo import build as build_demo_cases
 from wangge.core import audit, pii
 from wangge.core.validators import id_check_char
 from wangge.regions.geometry import bbox, geometry_fields
 from wangge.regions.grids import bump_grid_version
 from wangge.regions.models import Building, CommitteeKind, Compound, Department, Household, Level, Region
+from wangge.registry.demo import build_registry_demo
 from wangge.registry.models import ResidenceKind, Resident
+from wangge.units.demo import build_demo_units
 
 from . import names
 
@@ -412,6 +415,9 @@ class CityBuilder:
         self.build_departments()
         self.build_places_and_people(grids)
         self.build_accounts()
+        self.counts.update(build_demo_units(seed=self.seed, progress=self.progress))
+        build_demo_cases(self)
+        build_registry_demo(self)
         city = Region.objects.get(code=names.CITY[0])
         audit.record(
             actor=None,

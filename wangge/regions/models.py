@@ -138,20 +138,44 @@ class Building(TimeStamped):
         return f"{self.compound.name}{self.name}" if "compound" in self._state.fields_cache else self.name
 
 
+class HouseUse(models.TextChoices):
+    UNKNOWN = "", _("未登记")
+    SELF = "self", _("自住")
+    RENTED = "rented", _("出租")
+    VACANT = "vacant", _("空置")
+    BUSINESS = "business", _("经营")
+
+
 class Household(TimeStamped):
-    """A dwelling (户) in a building: unit (单元) and room number."""
+    """A dwelling (户) in a building: unit (单元) and room number, with the house ledger's
+    attributes (房屋台账): use, floor area, and the owner or landlord of a rented house.
+
+    The owner's phone is personal data like a resident's: encrypted, with a masked copy."""
 
     building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="households")
     region_key = models.CharField(max_length=17, db_index=True)
     unit = models.PositiveSmallIntegerField(_("单元"), default=1)
     room = models.CharField(_("房号"), max_length=10)
+    use = models.CharField(_("房屋用途"), max_length=10, choices=HouseUse.choices, blank=True, default="")
+    area_m2 = models.DecimalField(_("建筑面积（平方米）"), max_digits=7, decimal_places=1, null=True, blank=True)
+    owner_name = models.CharField(_("产权人/房东"), max_length=50, blank=True)
+    owner_phone_cipher = models.TextField(blank=True)
+    owner_phone_masked = models.CharField(_("产权人/房东电话"), max_length=11, blank=True)
+    checked_on = models.DateField(_("最近核实日期"), null=True, blank=True)
 
     class Meta:
         ordering = ["building_id", "unit", "room"]
         verbose_name = _("户")
         constraints = [
             models.UniqueConstraint(fields=["building", "unit", "room"], name="household_unique_room"),
+            models.CheckConstraint(
+                condition=Q(area_m2__isnull=True) | Q(area_m2__gt=0, area_m2__lt=100000),
+                name="household_area_positive",
+            ),
         ]
+        # Keyset pages of the house ledger walk (region_key, id); SQLite's index already ends
+        # in the rowid, PostgreSQL needs it spelled out.
+        indexes = [models.Index(fields=["region_key", "id"], name="household_key_id_idx")]
 
     def __str__(self):
         return f"{self.unit}单元{self.room}"

@@ -1,0 +1,422 @@
+"""Writes to the catalogue (事项清单/权责清单) and the community work access catalogue (准入目录).
+Administrators only, inside their own region; every write is audited."""
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from wangge.accounts.roles import MANAGE_CATALOGUE, require
+from wangge.core import audit
+from wangge.core.errors import Conflict, DomainError, NotFound, validation_error_to_domain
+from wangge.core.scope import in_scope, scope_key_of
+from wangge.regions.models import Department
+
+from .models import AccessCatalogueItem, AccessKind, Case, Category, CategoryKind, TimeUnit
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CATEGORY_FIELDS = [
+    "region_key",
+    "code",
+    "name",
+    "parent",
+    "kind",
+    "department",
+    "time_limit",
+    "time_unit",
+    "closing_condition",
+    "is_active",
+    "sort_order",
+]
+ACCESS_FIELDS = ["region_key", "code", "name", "kind", "basis", "category", "is_active"]
+
+
+def _region_key(actor, region_key: str | None) -> str:
+    key = (region_key or scope_key_of(actor)) if actor is not None else region_key
+    if not key:
+        raise DomainError("请指定清单所属区域", field="region_key")
+    if actor is not None and not in_scope(actor, key):
+        raise NotFound("区域不在您的管辖范围内", field="region_key")
+    return key
+
+
+def _clean_text(value: str, field: str, label: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(f"{label}不能为空", field=field)
+    if len(value) > max_length or _CONTROL.search(value):
+        raise DomainError(f"{label}不能超过{max_length}个字符，也不能含控制字符", field=field)
+    return value
+
+
+def _check_parent(category: Category, parent: Category | None) -> None:
+    if parent is None:
+        return
+    if not category.region_key.startswith(parent.region_key):
+        raise DomainError("上级类别须属于同一清单或上级区域的清单", field="parent")
+    node = parent
+    while node is not None:
+        if category.pk is not None and node.pk == category.pk:
+            raise DomainError("上级类别不能是自己或自己的下级", field="parent")
+        node = node.parent
+
+
+def _check_department(region_key: str, department: Department | None) -> None:
+    if department is None:
+        return
+    if not (region_key.startswith(department.region_key) or department.region_key.startswith(region_key)):
+        raise DomainError("责任部门须在清单所属区域内", field="department")
+
+
+def _save(instance, fields) -> None:
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        raise validation_error_to_domain(exc) from None
+    instance.save()
+
+
+def _apply_category(category: Category, values: dict) -> None:
+    for name, value in values.items():
+        if name == "code":
+            value = _clean_text(value, "code", "编码", 32)
+        elif name == "name":
+            value = _clean_text(value, "name", "名称", 100)
+        elif name == "kind" and value not in CategoryKind.values:
+            raise DomainError("类型应为部件、事件或热线类型（咨询、求助、投诉、举报、建议、表扬）", field="kind")
+        elif name == "time_unit" and value not in TimeUnit.values:
+            raise DomainError("时限单位应为 hours（工作小时）或 days（工作日）", field="time_unit")
+        elif name == "time_limit" and (not isinstance(value, int) or not 1 <= value <= 10000):
+            raise DomainError("处置时限应为1至10000的整数", field="time_limit")
+        elif name == "closing_condition":
+            value = (value or "").strip()
+        setattr(category, name, value)
+    _check_parent(category, category.parent)
+    _check_department(category.region_key, category.department)
+
+
+@transaction.atomic
+def category_create(
+    *,
+    actor,
+    code: str,
+    name: str,
+    time_limit: int,
+    time_unit: str = TimeUnit.DAYS,
+    kind: str = CategoryKind.EVENT,
+    parent: Category | None = None,
+    department: Department | None = None,
+    closing_condition: str = "",
+    sort_order: int = 0,
+    region_key: str | None = None,
+) -> Category:
+    """Add a line to the catalogue of the administrator's region (or `region_key` inside it)."""
+    require(actor, MANAGE_CATALOGUE)
+    key = _region_key(actor, region_key)
+    category = Category(region_key=key)
+    _apply_category(
+        category,
+        {
+            "code": code,
+            "name": name,
+            "kind": kind,
+            "parent": parent,
+            "department": department,
+            "time_limit": time_limit,
+            "time_unit": time_unit,
+            "closing_condition": closing_condition,
+            "sort_order": sort_order,
+        },
+    )
+    if Category.objects.filter(region_key=key, code=category.code).exists():
+        raise DomainError(f"编码 {category.code} 已被使用", code="duplicate", field="code")
+    _save(category, CATEGORY_FIELDS)
+    audit.record(actor=actor, verb="category.create", target=category, scope_key=key, after=audit.snapshot(category))
+    return category
+
+
+@transaction.atomic
+def category_update(*, actor, category: Category, **changes) -> Category:
+    """Change a category's name, tree place, department, time limit, closing condition or status.
+    A new time limit applies to cases dispatched from now on."""
+    require(actor, MANAGE_CATALOGUE)
+    if actor is not None and not in_scope(actor, category.region_key):
+        raise NotFound("事项类别不存在，或不在您的管辖范围内")
+    allowed = set(CATEGORY_FIELDS) - {"region_key"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"category_update takes no {', '.join(sorted(unknown))}")
+    category = Category.objects.select_for_update().get(pk=category.pk)
+    before = audit.snapshot(category)
+    if "code" in changes and changes["code"] != category.code:
+        if Category.objects.filter(region_key=category.region_key, code=changes["code"]).exists():
+            raise DomainError(f"编码 {changes['code']} 已被使用", code="duplicate", field="code")
+    _apply_category(category, changes)
+    _save(category, CATEGORY_FIELDS)
+    audit.record(
+        actor=actor,
+        verb="category.update",
+        target=category,
+        scope_key=category.region_key,
+        before=before,
+        after=audit.snapshot(category),
+    )
+    return category
+
+
+@transaction.atomic
+def category_delete(*, actor, category: Category) -> None:
+    """Remove a category nothing uses yet; one in use is retired with `is_active=False` instead."""
+    require(actor, MANAGE_CATALOGUE)
+    if actor is not None and not in_scope(actor, category.region_key):
+        raise NotFound("事项类别不存在，或不在您的管辖范围内")
+    if Case.objects.filter(category=category).exists() or category.children.exists():
+        raise Conflict("该类别已有案件或下级类别，不能删除；请改为停用", code="in_use")
+    if category.access_items.exists():
+        raise Conflict("该类别在社区工作准入目录中，不能删除；请改为停用", code="in_use")
+    audit.record(
+        actor=actor,
+        verb="category.delete",
+        target=category,
+        scope_key=category.region_key,
+        before=audit.snapshot(category),
+    )
+    category.delete()
+
+
+def _apply_access(item: AccessCatalogueItem, values: dict) -> None:
+    for name, value in values.items():
+        if name == "code":
+            value = _clean_text(value, "code", "编号", 32)
+        elif name == "name":
+            value = _clean_text(value, "name", "事项名称", 200)
+        elif name == "kind" and value not in AccessKind.values:
+            raise DomainError(
+                "事项类型应为 statutory（依法履职）、assist（协助）或 certificate（出具证明）", field="kind"
+            )
+        elif name == "basis":
+            value = (value or "").strip()
+        elif name == "category" and value is not None and not item.region_key.startswith(value.region_key):
+            raise DomainError("对应的事项类别不适用于该目录所属区域", field="category")
+        setattr(item, name, value)
+
+
+@transaction.atomic
+def access_item_create(
+    *, actor, code: str, name: str, kind: str, basis: str = "", category: Category | None = None, region_key=None
+) -> AccessCatalogueItem:
+    """Add an item to the community work access catalogue of the administrator's region."""
+    require(actor, MANAGE_CATALOGUE)
+    item = AccessCatalogueItem(region_key=_region_key(actor, region_key))
+    _apply_access(item, {"code": code, "name": name, "kind": kind, "basis": basis, "category": category})
+    if AccessCatalogueItem.objects.filter(region_key=item.region_key, code=item.code).exists():
+        raise DomainError(f"编号 {item.code} 已被使用", code="duplicate", field="code")
+    _save(item, ACCESS_FIELDS)
+    audit.record(
+        actor=actor, verb="access_item.create", target=item, scope_key=item.region_key, after=audit.snapshot(item)
+    )
+    return item
+
+
+@transaction.atomic
+def access_item_update(*, actor, item: AccessCatalogueItem, **changes) -> AccessCatalogueItem:
+    require(actor, MANAGE_CATALOGUE)
+    if actor is not None and not in_scope(actor, item.region_key):
+        raise NotFound("准入事项不存在，或不在您的管辖范围内")
+    unknown = set(changes) - (set(ACCESS_FIELDS) - {"region_key"})
+    if unknown:
+        raise TypeError(f"access_item_update takes no {', '.join(sorted(unknown))}")
+    item = AccessCatalogueItem.objects.select_for_update().get(pk=item.pk)
+    before = audit.snapshot(item)
+    if "code" in changes and changes["code"] != item.code:
+        if AccessCatalogueItem.objects.filter(region_key=item.region_key, code=changes["code"]).exists():
+            raise DomainError(f"编号 {changes['code']} 已被使用", code="duplicate", field="code")
+    _apply_access(item, changes)
+    _save(item, ACCESS_FIELDS)
+    audit.record(
+        actor=actor,
+        verb="access_item.update",
+        target=item,
+        scope_key=item.region_key,
+        before=before,
+        after=audit.snapshot(item),
+    )
+    return item
+
+
+@transaction.atomic
+def access_item_delete(*, actor, item: AccessCatalogueItem) -> None:
+    require(actor, MANAGE_CATALOGUE)
+    if actor is not None and not in_scope(actor, item.region_key):
+        raise NotFound("准入事项不存在，或不在您的管辖范围内")
+    audit.record(
+        actor=actor, verb="access_item.delete", target=item, scope_key=item.region_key, before=audit.snapshot(item)
+    )
+    item.delete()
+
+
+# ---- import from a spreadsheet -----------------------------------------------------------------
+
+COLUMNS = {
+    "编码": "code",
+    "名称": "name",
+    "上级编码": "parent_code",
+    "类型": "kind",
+    "责任部门": "department",
+    "时限": "time_limit",
+    "时限单位": "time_unit",
+    "结案条件": "closing_condition",
+}
+KIND_BY_LABEL = {str(label): value for value, label in CategoryKind.choices}
+UNIT_BY_LABEL = {str(label): value for value, label in TimeUnit.choices} | {"小时": "hours", "天": "days"}
+
+
+@dataclass
+class CatalogueRow:
+    line: int
+    values: dict
+
+
+def read_rows(data: bytes, filename: str) -> list[CatalogueRow]:
+    """Rows of a .csv (UTF-8 or GB18030) or .xlsx file whose header names the columns in Chinese
+    (编码, 名称, 上级编码, 类型, 责任部门, 时限, 时限单位, 结案条件) or in English (code, name, …)."""
+    if filename.lower().endswith(".xlsx"):
+        from python_calamine import CalamineWorkbook
+
+        try:
+            sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+        except Exception:  # calamine raises its own error types for every kind of broken file
+            raise DomainError("无法读取该 Excel 文件，请确认是 .xlsx 格式", code="bad_file", field="file") from None
+        table = [["" if cell is None else str(cell).strip() for cell in row] for row in sheet]
+        # Excel stores whole numbers as floats: 15 comes back as "15.0".
+        table = [[c[:-2] if re.fullmatch(r"\d+\.0", c) else c for c in row] for row in table]
+    elif filename.lower().endswith(".csv"):
+        from wangge.regions.divisions import decode_upload
+
+        table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(decode_upload(data)))]
+    else:
+        raise DomainError("请上传 .csv 或 .xlsx 文件", code="bad_file", field="file")
+    table = [row for row in table if any(row)]
+    if not table:
+        raise DomainError("文件是空的", code="bad_file", field="file")
+    english = set(COLUMNS.values())
+    header = [COLUMNS.get(cell, cell if cell in english else "") for cell in table[0]]
+    missing = [
+        label for label, name in COLUMNS.items() if name in ("code", "name", "time_limit") and name not in header
+    ]
+    if missing:
+        raise DomainError("缺少必需的列：" + "、".join(missing), code="bad_file", field="file")
+    rows = []
+    for number, raw in enumerate(table[1:], start=2):
+        values = {name: (raw[i] if i < len(raw) else "") for i, name in enumerate(header) if name}
+        rows.append(CatalogueRow(number, values))
+    return rows
+
+
+@transaction.atomic
+def import_catalogue(*, actor, rows: list[CatalogueRow], region_key: str | None = None) -> dict:
+    """Create or update categories by code, parents before children. Every row is checked first;
+    if any is wrong nothing is written and every bad row is named with its reasons."""
+    require(actor, MANAGE_CATALOGUE)
+    key = _region_key(actor, region_key)
+    existing = {c.code: c for c in Category.objects.filter(region_key=key).select_related("parent")}
+    codes_in_file = {row.values.get("code", "") for row in rows}
+    departments = {d.code: d for d in Department.objects.all()}
+    errors, parsed = [], []
+    seen = set()
+    for row in rows:
+        v, reasons = row.values, []
+        code = v.get("code", "")
+        if not code or len(code) > 32 or _CONTROL.search(code):
+            reasons.append("编码：不能为空，不超过32个字符")
+        elif code in seen:
+            reasons.append("编码：文件中重复")
+        seen.add(code)
+        if not v.get("name") or len(v["name"]) > 100:
+            reasons.append("名称：不能为空，不超过100个字符")
+        kind = KIND_BY_LABEL.get(v.get("kind") or "事件", v.get("kind"))
+        if kind not in CategoryKind.values:
+            reasons.append("类型：应为部件、事件、咨询、求助、投诉、举报、建议或表扬")
+        unit = UNIT_BY_LABEL.get(v.get("time_unit") or "工作日", v.get("time_unit"))
+        if unit not in TimeUnit.values:
+            reasons.append("时限单位：应为工作小时或工作日")
+        limit = v.get("time_limit", "")
+        if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 10000):
+            reasons.append("时限：应为1至10000的整数")
+        parent_code = v.get("parent_code", "")
+        if parent_code and parent_code not in codes_in_file and parent_code not in existing:
+            reasons.append(f"上级编码：{parent_code} 既不在文件中，也不在现有清单中")
+        if parent_code and parent_code == code:
+            reasons.append("上级编码：不能是自己")
+        department = None
+        if v.get("department"):
+            department = departments.get(v["department"])
+            if department is None:
+                reasons.append(f"责任部门：部门代码 {v['department']} 不存在")
+            elif not (key.startswith(department.region_key) or department.region_key.startswith(key)):
+                reasons.append(f"责任部门：{department.name} 不在清单所属区域内")
+        if reasons:
+            errors.append({"line": row.line, "code": code, "reasons": reasons})
+            continue
+        parsed.append(
+            {
+                "code": code,
+                "name": v["name"],
+                "parent_code": parent_code,
+                "kind": kind,
+                "department": department,
+                "time_limit": int(limit),
+                "time_unit": unit,
+                "closing_condition": v.get("closing_condition", ""),
+            }
+        )
+    if not errors:
+        errors = _cycles(parsed, existing)
+    if errors:
+        raise DomainError(f"文件有{len(errors)}行错误，未导入任何数据", code="rows_invalid", details=errors)
+    created = updated = 0
+    by_code = dict(existing)
+    pending = list(parsed)
+    while pending:
+        ready = [p for p in pending if not p["parent_code"] or p["parent_code"] in by_code]
+        for values in ready:
+            parent = by_code.get(values["parent_code"]) if values["parent_code"] else None
+            fields = {k: v for k, v in values.items() if k != "parent_code"} | {"parent": parent}
+            category = by_code.get(values["code"])
+            if category is None:
+                category = Category(region_key=key)
+                created += 1
+            else:
+                updated += 1
+            for name, value in fields.items():
+                setattr(category, name, value)
+            _save(category, CATEGORY_FIELDS)
+            by_code[category.code] = category
+        pending = [p for p in pending if p not in ready]
+    audit.record(
+        actor=actor,
+        verb="category.import",
+        target=None,
+        target_type="cases.category",
+        target_id=key,
+        target_label=f"事项清单 {key}",
+        scope_key=key,
+        after={"created": created, "updated": updated},
+    )
+    return {"created": created, "updated": updated}
+
+
+def _cycles(parsed: list[dict], existing: dict) -> list[dict]:
+    parent_of = {code: (c.parent.code if c.parent_id else "") for code, c in existing.items()}
+    parent_of.update({p["code"]: p["parent_code"] for p in parsed})
+    errors = []
+    for values in parsed:
+        node, steps = values["code"], 0
+        while node and steps <= len(parent_of):
+            node, steps = parent_of.get(node, ""), steps + 1
+        if node:
+            errors.append({"line": 0, "code": values["code"], "reasons": ["上级编码：形成了循环"]})
+    return errors

@@ -1,0 +1,31 @@
+"""Writes to the registry. Import from here: `from wangge.registry import services`."""
+
+from .care import care_create, care_end, care_update
+from .residents import (
+    household_reveal_owner_phone,
+    household_update,
+    resident_create,
+    resident_depart,
+    resident_move,
+    resident_move_in_by_id,
+    resident_reveal,
+    resident_update,
+)
+from .visits import VisitInput, visit_problem_mark_taken, visit_record
+
+__all__ = [
+    "VisitInput",
+    "care_create",
+    "care_end",
+    "care_update",
+    "household_reveal_owner_phone",
+    "household_update",
+    "resident_create",
+    "resident_depart",
+    "resident_move",
+    "resident_move_in_by_id",
+    "resident_reveal",
+    "resident_update",
+    "visit_problem_mark_taken",
+    "visit_record",
+]

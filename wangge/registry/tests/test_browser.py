@@ -1,0 +1,75 @@
+"""The ledgers in a real Chromium on a phone-sized screen, against the demo served by gunicorn:
+a grid worker goes from the due list to the door-knock form and submits it, reveals one ID
+number with a reason (htmx swaps it in), and finds a house in the move picker."""
+
+import re
+
+import pytest
+
+from tests.test_browser import browser, log_in, server  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+
+
+def fits_the_screen(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_a_grid_worker_visits_from_the_due_list_on_a_phone(browser, server, tmp_path):  # noqa: F811
+    page = log_in(browser, server, "gridworker", viewport=PHONE)
+    page.goto(server.url + "/registry/due/")
+    assert "待走访" in page.locator("h1").inner_text()
+    first = page.locator(".due li").first
+    name = first.locator("strong").inner_text()
+    with page.expect_navigation():
+        first.locator("a[href$='/visit/']").click()
+    assert page.url.endswith("/visit/") and fits_the_screen(page)
+    page.locator("input[name=met]").first.check()
+    page.fill("textarea[name=notes]", "老人在家，精神不错")
+    done = page.locator("input[name$='_done']")
+    assert done.count() >= 1
+    done.first.check()
+    page.fill("textarea[name=problem_text]", "楼道扶手松动")
+    page.select_option("select[name=problem_category]", "safety")
+    page.screenshot(path=str(tmp_path / "visit-form.png"), full_page=True)
+    assert page.evaluate("document.querySelectorAll('form :invalid').length") == 0  # the date is filled in
+    with page.expect_navigation():
+        page.click("button.primary.block")
+    # The visit page: the care observation of the person from the due list, and the problem.
+    assert "已记录走访" in page.content() and "楼道扶手松动" in page.content()
+    assert name in page.locator("main").inner_text()
+
+
+def test_revealing_an_id_number_swaps_it_in_and_needs_a_reason(browser, server):  # noqa: F811
+    page = log_in(browser, server, "gridworker", viewport=PHONE)
+    page.goto(server.url + "/registry/")
+    with page.expect_navigation():
+        page.locator("table a[href^='/registry/residents/']").first.click()
+    masked = page.locator("dd code").first.inner_text()
+    assert "********" in masked and fits_the_screen(page)
+    box = page.locator(".reveal").first
+    box.locator("input[name=reason]").fill("核")
+    box.locator("button").click()
+    page.wait_for_selector("text=至少2个字")
+    box = page.locator(".reveal").first
+    box.locator("input[name=reason]").fill("办理居住证核对")
+    box.locator("button").click()
+    page.wait_for_selector("code.revealed")
+    clear = page.locator("code.revealed").inner_text()
+    assert re.fullmatch(r"[0-9]{17}[0-9X]", clear) and clear[:6] == masked[:6] and clear[-4:] == masked[-4:]
+    assert page.url.endswith("/")  # swapped in place, no navigation
+
+
+def test_the_move_picker_finds_houses_as_one_types(browser, server):  # noqa: F811
+    page = log_in(browser, server, "community", viewport=PHONE)
+    page.goto(server.url + "/registry/houses/")
+    compound = page.locator("table tbody td a").first.inner_text()[:2]
+    page.goto(server.url + "/registry/")
+    with page.expect_navigation():
+        page.locator("table a[href^='/registry/residents/']").first.click()
+    with page.expect_navigation():
+        page.locator("a[href$='/move/']").click()
+    page.fill("input[name=q]", compound)
+    page.wait_for_selector("#house-choices input[name=household]")
+    assert page.locator("#house-choices input[name=household]").count() >= 1 and fits_the_screen(page)
