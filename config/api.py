@@ -6,6 +6,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from wangge.accounts.api import router as accounts_router
 from wangge.cases.api import router as cases_router
+from wangge.cases.dashboard_api import router as indicators_router
+from wangge.cases.hotline_api import router as hotline_router
 from wangge.core.api import router as audit_router
 from wangge.core.api_base import API_AUTH
 from wangge.core.errors import DomainError
@@ -35,6 +37,8 @@ api.add_router("", worktime_router)
 api.add_router("", cases_router)
 api.add_router("", notify_router)
 api.add_router("", sheets_router)  # after imports_router: /imports/divisions and /imports/grids match first
+api.add_router("", hotline_router)
+api.add_router("", indicators_router)
 
 
 @api.exception_handler(DomainError)

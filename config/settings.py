@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "wangge.cases",
     "wangge.notify",
     "wangge.sheets",
+    "wangge.open311",
     "wangge.web",
     "django_tasks",
     "django_tasks_db",
@@ -159,6 +160,13 @@ WANGGE_TILE_ATTRIBUTION = os.environ.get("WANGGE_TILE_ATTRIBUTION", "")
 # a real gap or overlap between grids.
 WANGGE_GRID_GAP_TOLERANCE_M2 = float(os.environ.get("WANGGE_GRID_GAP_TOLERANCE_M2", "50"))
 WANGGE_GRID_OVERLAP_TOLERANCE_M2 = float(os.environ.get("WANGGE_GRID_OVERLAP_TOLERANCE_M2", "1"))
+
+# Cases (docs/cases.md): the share of the allowed working time after which the handler is warned,
+# the radius (metres) and window (days) for duplicate suggestions, and the largest photo accepted.
+WANGGE_SLA_WARN_SHARE = float(os.environ.get("WANGGE_SLA_WARN_SHARE", "0.8"))
+WANGGE_DUPLICATE_RADIUS_M = float(os.environ.get("WANGGE_DUPLICATE_RADIUS_M", "200"))
+WANGGE_DUPLICATE_DAYS = int(os.environ.get("WANGGE_DUPLICATE_DAYS", "7"))
+WANGGE_ATTACHMENT_MAX_BYTES = int(os.environ.get("WANGGE_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,

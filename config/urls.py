@@ -11,6 +11,8 @@ urlpatterns = [
     path("cases/", include("wangge.cases.urls")),
     path("notifications/", include("wangge.notify.urls")),
     path("sheets/", include("wangge.sheets.urls")),
+    path("open311/v2/", include("wangge.open311.urls")),
+    path("dashboard/", include("wangge.cases.dashboard_urls")),
     path("", include("wangge.web.urls")),
 ]
 

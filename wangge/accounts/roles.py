@@ -35,6 +35,7 @@ MANAGE_CARE = "manage_care"  # put residents in care groups and name who visits 
 # their grid, community staff, the street that consolidates its communities, administrators.
 IMPORT_LEDGERS = "import_ledgers"
 EXPORT_LEDGERS = "export_ledgers"
+VIEW_INDICATORS = "view_indicators"  # the indicator dashboard, its exports and the hot spots of the scope
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
@@ -70,6 +71,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     MANAGE_CARE: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
     IMPORT_LEDGERS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_DISPATCHER, Role.ADMINISTRATOR}),
     EXPORT_LEDGERS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_DISPATCHER, Role.ADMINISTRATOR}),
+    VIEW_INDICATORS: frozenset({Role.LEADER, Role.STREET_DISPATCHER, Role.ADMINISTRATOR, Role.DEPARTMENT_HANDLER}),
 }
 
 # Roles whose scope is a department rather than a region node.
@@ -91,6 +93,7 @@ REFUSALS = {
     MANAGE_CARE: _("您的角色不能管理关爱对象"),
     IMPORT_LEDGERS: _("您的角色不能导入台账"),
     EXPORT_LEDGERS: _("您的角色不能导出台账"),
+    VIEW_INDICATORS: _("只有领导、派单员、部门承办人和管理员可以查看考核指标和热点"),
 }
 
 

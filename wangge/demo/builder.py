@@ -19,6 +19,7 @@ from wangge.accounts.roles import Role
 from wangge.cases.demo import build as build_demo_cases
 from wangge.core import audit, pii
 from wangge.core.validators import id_check_char
+from wangge.open311.demo import build_demo_open311_key
 from wangge.regions.geometry import bbox, geometry_fields
 from wangge.regions.grids import bump_grid_version
 from wangge.regions.models import Building, CommitteeKind, Compound, Department, Household, Level, Region
@@ -418,6 +419,7 @@ class CityBuilder:
         self.counts.update(build_demo_units(seed=self.seed, progress=self.progress))
         build_demo_cases(self)
         build_registry_demo(self)
+        build_demo_open311_key(self.seed)
         city = Region.objects.get(code=names.CITY[0])
         audit.record(
             actor=None,

@@ -49,6 +49,7 @@ from .common import birth_and_gender, household_address
 from .models import Gender, MoveReason, Residence, ResidenceKind, Resident
 
 GENDERS = {"男": Gender.MALE, "女": Gender.FEMALE}
+IMPORT_NOTE = "Excel导入"  # on the residences an import opens, so the history says where they came from
 KINDS = {"户籍人口": ResidenceKind.REGISTERED, "流动人口": ResidenceKind.FLOATING}
 GENDER_LABELS = {value: label for label, value in GENDERS.items()}
 KIND_LABELS = {value: label for label, value in KINDS.items()}
@@ -512,7 +513,18 @@ def _write_new(ctx: Context, new: list[Plan]) -> None:
         plan.target_id = pks[plan.row.values["_index"]]
         _number, _birth, _gender, _phone, household_pk, region_key, moved_in = plan.data
         stays.append(
-            (plan.target_id, household_pk, region_key, moved_in, MoveReason.REGISTERED, None, "", actor_pk, "", now)
+            (
+                plan.target_id,
+                household_pk,
+                region_key,
+                moved_in,
+                MoveReason.REGISTERED,
+                None,
+                "",
+                actor_pk,
+                IMPORT_NOTE,
+                now,
+            )
         )
     bulk.insert_rows(Residence, RESIDENCE_FIELDS, stays)
 
@@ -531,10 +543,16 @@ def _write_moves(ctx: Context, moves: list[Plan]) -> None:
         try:
             if move.from_elsewhere:
                 resident_move_in_by_id(
-                    actor=ctx.actor, id_number=plan.row.values["id_number"], household=household, on=move.on
+                    actor=ctx.actor,
+                    id_number=plan.row.values["id_number"],
+                    household=household,
+                    on=move.on,
+                    note=IMPORT_NOTE,
                 )
             else:
-                resident_move(actor=ctx.actor, resident=people[plan.target_id], household=household, on=move.on)
+                resident_move(
+                    actor=ctx.actor, resident=people[plan.target_id], household=household, on=move.on, note=IMPORT_NOTE
+                )
         except DomainError as error:
             raise DomainError(
                 _("第%(n)d行：%(m)s") % {"n": plan.row.number, "m": error.message}, code=error.code, field=error.field

@@ -161,7 +161,7 @@ def test_a_past_deadline_gets_no_warning_and_a_suspended_case_no_breach(drive, p
         case=stopped, actor=people["handler"], expected_version=stopped.version, reason="等居民", at=T0
     )
     counts = run_sla_sweep(now=late.due_at + timedelta(days=1))
-    assert counts == {"breached": 1, "warned": 0, "skipped": 0, "purged_uploads": 0}
+    assert counts == {"breached": 1, "warned": 0, "skipped": 0, "purged_uploads": 0, "visit_problems": 0}
     assert Case.objects.get(pk=stopped.pk).breached_at is None
     assert not CaseEvent.objects.filter(case=late, action="warn").exists()
 

@@ -354,3 +354,23 @@ def test_a_ready_job_whose_file_was_purged_asks_for_a_new_upload(users, rooms):
     job.refresh_from_db()
     job = services.import_commit(actor=users["gridworker_a"], job=job)
     assert job.status == JobStatus.REFUSED and job.code == "expired" and not Resident.objects.exists()
+
+
+def test_import_keeps_residence_history_like_the_ledger_services(users, rooms):
+    from wangge.registry.models import MoveReason
+
+    services.import_commit(actor=users["gridworker_a"], job=upload(users, three_people()))
+    zhang = Resident.objects.get(id_index=pii.blind_index(ZHANG))
+    stay = Residence.objects.get(resident=zhang)
+    assert (stay.household_id, stay.started, stay.ended) == (zhang.household_id, datetime.date(2015, 6, 1), None)
+    assert stay.start_reason == MoveReason.REGISTERED and stay.recorded_by == users["gridworker_a"]
+
+    moved = [resident_row("张三", ZHANG, gender="男", birth=datetime.date(1990, 1, 1), room="201")]
+    services.import_commit(actor=users["gridworker_a"], job=upload(users, moved))
+
+    zhang.refresh_from_db()
+    stays = list(Residence.objects.filter(resident=zhang).order_by("id"))
+    assert len(stays) == 2
+    assert stays[0].ended is not None and stays[0].end_reason == MoveReason.TRANSFER
+    assert stays[1].ended is None and stays[1].household_id == zhang.household_id != stays[0].household_id
+    assert stays[0].note == stays[1].note == "Excel导入"

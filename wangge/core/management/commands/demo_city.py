@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from wangge.core.commands import command_context
 from wangge.demo.builder import DEMO_PASSWORD, SCALES, CityBuilder, demo_accounts
+from wangge.open311.demo import demo_key_line
 from wangge.regions.models import Region
 
 
@@ -30,3 +31,4 @@ class Command(BaseCommand):
         self.stdout.write("\n演示账号（密码均为 %s）：" % DEMO_PASSWORD)
         for account in demo_accounts():
             self.stdout.write(f"  {account['username']:<13} {account['role'].label:<10} {account['display_name']}")
+        self.stdout.write(demo_key_line(seed))

@@ -1,0 +1,311 @@
+"""Case intake over HTTP: the 12345 hotline API against a real server on PostgreSQL.
+
+    .venv/bin/python bench/intake.py                    # 16 clients, 20 s, 4 gunicorn workers
+    .venv/bin/python bench/intake.py --quick            # a smoke run (5 s)
+    .venv/bin/python bench/intake.py --clients 32 --workers 6 --seconds 30
+
+What it does, in one run:
+1. drops and creates its own database (default `wangge_bench`), migrates it and builds the small
+   demo city; issues an API token for the demo's 12345 operator;
+2. measures the reference: single-row INSERT transactions (autocommit, one row each) from Python
+   on the same database, by the same number of concurrent threads, each with its own connection;
+3. starts gunicorn (sync workers) on a free port and lets N client threads POST cases to
+   `/api/v1/hotline/cases` (a fresh Idempotency-Key each, points inside the demo's grids) for the
+   given time; each request's latency is taken on the client;
+4. checks that the database holds exactly as many hotline cases as were answered 201.
+
+Prints a table and, last, one JSON object: cases_per_s, p50_ms, p99_ms, raw_insert_per_s (and the
+details). Targets (intake >= 0.2 x raw insert rate, p99 <= 100 ms) are shown, never asserted.
+The clients run on the same machine as the server and the database, and take CPU from them.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("--database-url", default="postgres://wangge:wangge-ci@127.0.0.1:5432/wangge_bench")
+parser.add_argument("--clients", type=int, default=16)
+parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+parser.add_argument("--seconds", type=float, default=20.0)
+parser.add_argument("--quick", action="store_true")
+parser.add_argument("--keep-database", action="store_true", help="reuse the database if it is built already")
+args = parser.parse_args()
+if args.quick:
+    args.seconds = min(args.seconds, 5.0)
+
+DB_URL = args.database_url
+os.environ["DATABASE_URL"] = DB_URL
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+os.environ.setdefault("WANGGE_DB_CONN_MAX_AGE", "600")
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    parts = urlsplit(DB_URL)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and args.keep_database:
+            return
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+recreate_database()
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+
+def setup_city() -> tuple[str, list[tuple[float, float]]]:
+    """Migrate, build the demo (once), and return a hotline token and points inside grids."""
+    from io import StringIO
+
+    import shapely
+
+    from wangge.accounts import services as account_services
+    from wangge.accounts.models import User
+    from wangge.regions.geometry import to_shape
+    from wangge.regions.models import Level, Region
+
+    call_command("migrate", verbosity=0)
+    if not Region.objects.filter(code="510500000000").exists():
+        started = time.monotonic()
+        call_command("demo_city", scale="small", stdout=StringIO())
+        log(f"demo city built in {time.monotonic() - started:.1f} s")
+    operator = User.objects.get(username="hotline")
+    _token, raw = account_services.token_create(actor=None, user=operator, name="bench")
+    rng = random.Random(7)
+    points = []
+    for grid in Region.objects.filter(level=Level.GRID, geometry__isnull=False):
+        shape = to_shape(grid.geometry)
+        point = shape.representative_point()
+        points.append((point.x, point.y))
+        west, south, east, north = shape.bounds
+        for _ in range(20):
+            x, y = rng.uniform(west, east), rng.uniform(south, north)
+            if shape.contains(shapely.Point(x, y)):
+                points.append((x, y))
+    return raw, points
+
+
+def raw_insert_rate(threads: int, seconds: float) -> float:
+    """Single-row INSERT transactions per second (autocommit), `threads` connections at once."""
+    import psycopg
+
+    with psycopg.connect(DB_URL, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_raw_insert")
+        conn.execute(
+            "CREATE TABLE bench_raw_insert (id bigserial PRIMARY KEY, text varchar(200) NOT NULL, "
+            "at timestamptz NOT NULL DEFAULT now())"
+        )
+    counts = [0] * threads
+    stop = time.monotonic() + seconds
+    barrier = threading.Barrier(threads)
+
+    def run(index: int):
+        with psycopg.connect(DB_URL, autocommit=True) as conn:
+            barrier.wait()
+            n = 0
+            while time.monotonic() < stop:
+                conn.execute("INSERT INTO bench_raw_insert (text) VALUES (%s)", ["小区门口垃圾堆积"])
+                n += 1
+            counts[index] = n
+
+    started = time.monotonic()
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - started
+    with psycopg.connect(DB_URL, autocommit=True) as conn:
+        conn.execute("DROP TABLE bench_raw_insert")
+    return sum(counts) / elapsed
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        DATABASE_URL=DB_URL,
+        WANGGE_DEBUG="0",
+        WANGGE_SECRET_KEY=os.environ.get("WANGGE_SECRET_KEY", "bench-" + uuid.uuid4().hex),
+        WANGGE_ALLOWED_HOSTS="127.0.0.1,localhost",
+        WANGGE_LOG_LEVEL="WARNING",
+        WANGGE_SECURE=os.environ.get("WANGGE_SECURE", "0"),
+    )
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "config.wsgi",
+        "--workers", str(args.workers),
+        "--bind", f"127.0.0.1:{port}",
+        "--worker-class", "sync",
+        "--backlog", "2048",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not start within 30 s")
+
+
+def post_case(port: int, token: str, point: tuple[float, float], n: int) -> tuple[int, float, bytes]:
+    body = json.dumps(
+        {
+            "text": f"来电反映：小区门口垃圾堆积，第{n}件",
+            "caller_name": "王女士",
+            "caller_phone": f"139{n % 100000000:08d}",
+            "lng": point[0],
+            "lat": point[1],
+        },
+        ensure_ascii=False,
+    ).encode()
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Idempotency-Key": uuid.uuid4().hex,
+        "Host": "127.0.0.1",
+    }
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", "/api/v1/hotline/cases", body=body, headers=headers)
+        response = conn.getresponse()
+        content = response.read()
+        status = response.status
+    finally:
+        conn.close()
+    return status, (time.perf_counter() - started) * 1000, content
+
+
+def drive(port: int, token: str, points, clients: int, seconds: float):
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    failures: list[tuple[int, bytes]] = []
+    counter = iter(range(10**9))
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+    stop_box = [0.0]
+
+    def run(index: int):
+        rng = random.Random(index)
+        barrier.wait()
+        if index == 0:
+            stop_box[0] = time.monotonic() + seconds
+        while not stop_box[0]:
+            time.sleep(0.001)
+        while time.monotonic() < stop_box[0]:
+            with lock:
+                n = next(counter)
+            status, ms, content = post_case(port, token, rng.choice(points), n)
+            if status == 201:
+                latencies[index].append(ms)
+            else:
+                failures.append((status, content[:300]))
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return [ms for per in latencies for ms in per], failures, elapsed
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def main():
+    token, points = setup_city()
+    from wangge.cases.models import Case, Channel
+
+    before = Case.objects.filter(channel=Channel.HOTLINE).count()
+    connection.close()
+    log(f"raw INSERT reference: {args.clients} threads × {min(args.seconds, 10):.0f} s …")
+    raw_rate = raw_insert_rate(args.clients, min(args.seconds, 10.0))
+    port = free_port()
+    server = start_server(port)
+    try:
+        for i in range(args.workers * 4):  # warm every worker (imports, the grid index)
+            post_case(port, token, points[i % len(points)], 10**8 + i)
+        before = Case.objects.filter(channel=Channel.HOTLINE).count()
+        connection.close()
+        log(f"intake: {args.clients} clients × {args.seconds:.0f} s against {args.workers} gunicorn workers …")
+        latencies, failures, elapsed = drive(port, token, points, args.clients, args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    filed = Case.objects.filter(channel=Channel.HOTLINE).count() - before
+    ok = len(latencies)
+    result = {
+        "cases_per_s": round(ok / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "p99_ms": round(percentile(latencies, 0.99), 1) if latencies else None,
+        "raw_insert_per_s": round(raw_rate, 1),
+        "ratio": round(ok / elapsed / raw_rate, 3) if raw_rate else None,
+        "cases": ok,
+        "failures": len(failures),
+        "cases_in_database": filed,
+        "clients": args.clients,
+        "workers": args.workers,
+        "seconds": round(elapsed, 1),
+        "cpus": os.cpu_count(),
+    }
+    if failures:
+        log(f"first failure: {failures[0][0]} {failures[0][1][:300]!r}")
+    rows = [
+        ("intake cases/s", result["cases_per_s"], f">= {0.2 * raw_rate:.0f} (0.2 × raw)"),
+        ("intake p50 ms", result["p50_ms"], ""),
+        ("intake p99 ms", result["p99_ms"], "<= 100"),
+        ("raw single-row INSERT tx/s", result["raw_insert_per_s"], "reference"),
+        ("intake / raw", result["ratio"], ">= 0.2"),
+        ("answered 201 / in database", f"{ok} / {filed}", "equal"),
+        ("failed requests", len(failures), "0"),
+    ]
+    log(f"\n{'metric':<30} {'value':>14}  target")
+    for name, value, target in rows:
+        log(f"{name:<30} {value!s:>14}  {target}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,348 @@
+"""Case indicators (DOMAIN §4, defined in docs/indicators.md) for a region or a department and a period.
+
+Every figure is counted over one cohort: the cases *reported* in the period (from 00:00 of the first
+day to 24:00 of the last, local time), in the chosen region's subtree, never merged duplicates. Each
+table is one grouped aggregate query (children of a region, departments, weeks or months,
+categories); rates are computed from the counts afterwards.
+
+Who may look: leaders, dispatchers and administrators see their region subtree; a department handler
+sees the cases their department leads (in the department's region). Anyone else gets Forbidden, and a
+region outside the user's scope is "not found", like a missing one.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Substr, TruncMonth, TruncWeek
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext_lazy as _
+
+from wangge.accounts.roles import VIEW_INDICATORS, Role, require
+from wangge.core.errors import DomainError, NotFound
+from wangge.core.scope import scope_key_of
+from wangge.regions.models import KEY_LENGTH, Department, Level, Region
+
+from .models import Case, Category, Channel, Rating, Status
+
+# Channels through which problems are *found* by the government side (the problem register, 问题清单).
+FOUND_CHANNELS = (Channel.GRID, Channel.VISIT, Channel.INSPECTION, Channel.LEADER)
+
+
+def _hours(name: str, default: int) -> int:
+    value = getattr(settings, name, None) or os.environ.get(name, default)
+    return int(value)
+
+
+def response_hours() -> int:
+    """WANGGE_RESPONSE_HOURS (24): a case is responded to if dispatched or answered this soon."""
+    return _hours("WANGGE_RESPONSE_HOURS", 24)
+
+
+def dispatch_hours() -> int:
+    """WANGGE_DISPATCH_HOURS (4): a dispatch is on time if made this soon after the report."""
+    return _hours("WANGGE_DISPATCH_HOURS", 4)
+
+
+# ---- the counts -------------------------------------------------------------------------------
+
+
+def count_expressions() -> dict:
+    """Named conditional counts, each one SQL aggregate over the cohort."""
+    filed = ~Q(status__in=[Status.REPORTED, Status.REJECTED, Status.MERGED, Status.TRANSFERRED])
+    dispatched = Q(first_dispatched_at__isnull=False)
+    closed = Q(closed_at__isnull=False)
+    respond = timedelta(hours=response_hours())
+    responded = Q(first_dispatched_at__lte=F("reported_at") + respond) | Q(
+        first_dispatched_at__isnull=True, closed_at__lte=F("reported_at") + respond
+    )
+    rated = ~Q(rating="")
+    found = filed & Q(channel__in=FOUND_CHANNELS)
+    return {
+        "reported": Count("pk"),
+        "filed": Count("pk", filter=filed),
+        "responded": Count("pk", filter=filed & responded),
+        "dispatched": Count("pk", filter=dispatched),
+        "dispatched_on_time": Count(
+            "pk", filter=Q(first_dispatched_at__lte=F("reported_at") + timedelta(hours=dispatch_hours()))
+        ),
+        "dispatched_accurately": Count("pk", filter=dispatched & Q(return_count=0)),
+        "closed": Count("pk", filter=filed & closed),
+        "closed_on_time": Count("pk", filter=dispatched & closed & Q(breach_count=0)),
+        "ever_closed": Count("pk", filter=filed & (closed | Q(reopen_count__gt=0))),
+        "reopened": Count("pk", filter=Q(reopen_count__gt=0)),
+        "rated": Count("pk", filter=rated),
+        "solved": Count("pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.FAIRLY])),
+        "satisfied": Count("pk", filter=Q(rating=Rating.SATISFIED)),
+        "found": Count("pk", filter=found),
+        "rectified": Count("pk", filter=found & closed),
+    }
+
+
+COUNT_NAMES = tuple(count_expressions())
+
+# (key, label, numerator, denominator) — the order of the tables' columns.
+RATES = (
+    ("response_rate", _("响应率"), "responded", "filed"),
+    ("solve_rate", _("解决率"), "solved", "rated"),
+    ("satisfaction_rate", _("满意率"), "satisfied", "rated"),
+    ("closed_on_time_rate", _("按期结案率"), "closed_on_time", "dispatched"),
+    ("close_rate", _("结案率"), "closed", "filed"),
+    ("rework_rate", _("返工率"), "reopened", "ever_closed"),
+    ("dispatch_on_time_rate", _("按时派遣率"), "dispatched_on_time", "dispatched"),
+    ("dispatch_accuracy_rate", _("准确派遣率"), "dispatched_accurately", "dispatched"),
+    ("rectify_rate", _("问题整改率"), "rectified", "found"),
+)
+RATE_KEYS = tuple(r[0] for r in RATES)
+COUNT_LABELS = {
+    "reported": _("上报数"),
+    "filed": _("立案数"),
+    "dispatched": _("派遣数"),
+    "closed": _("结案数"),
+    "rated": _("参评数"),
+    "found": _("发现问题"),
+    "rectified": _("已整改"),
+}
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    """Percent with one decimal; None when nothing was there to count."""
+    return round(100.0 * numerator / denominator, 1) if denominator else None
+
+
+def with_rates(counts: dict) -> dict:
+    row = {name: counts.get(name) or 0 for name in COUNT_NAMES}
+    for key, _label, numerator, denominator in RATES:
+        row[key] = rate(row[numerator], row[denominator])
+    return row
+
+
+# ---- period -----------------------------------------------------------------------------------
+
+PRESETS = {"this_month": _("本月"), "last_month": _("上月"), "this_year": _("本年")}
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # first day, inclusive
+    end: date  # last day, inclusive
+
+    @property
+    def bounds(self) -> tuple[datetime, datetime]:
+        zone = timezone.get_current_timezone()
+        return (
+            datetime.combine(self.start, time.min, tzinfo=zone),
+            datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=zone),
+        )
+
+
+def period_from(*, preset: str = "", start=None, end=None, today: date | None = None) -> Period:
+    """A period from a preset (this_month, last_month, this_year) or from/to dates (YYYY-MM-DD);
+    this month when nothing is given."""
+    today = today or timezone.localdate()
+    if start or end:
+        first = _date(start, "from") if start else today.replace(day=1)
+        last = _date(end, "to") if end else today
+        if last < first:
+            raise DomainError("结束日期不能早于开始日期", field="to")
+        if (last - first).days > 3660:
+            raise DomainError("统计期不能超过十年", field="from")
+        return Period(first, last)
+    preset = preset or "this_month"
+    if preset == "this_month":
+        return Period(today.replace(day=1), today)
+    if preset == "last_month":
+        last = today.replace(day=1) - timedelta(days=1)
+        return Period(last.replace(day=1), last)
+    if preset == "this_year":
+        return Period(today.replace(month=1, day=1), today)
+    raise DomainError("未知统计期：" + str(preset) + "，可用 this_month、last_month、this_year", field="preset")
+
+
+def _date(value, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        parsed = parse_date(str(value).strip())
+    except ValueError:
+        parsed = None
+    if parsed is None or not (2000 <= parsed.year <= 2100):
+        raise DomainError(f"日期格式应为 YYYY-MM-DD：{value}", field=field)
+    return parsed
+
+
+# ---- scope --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    region: Region  # the region whose table is shown
+    department: Department | None  # set for department users: only cases it leads count
+
+
+def indicator_scope(*, user, region_code: str = "") -> Scope:
+    """The region the user asked for (their own scope's region by default), checked against their
+    scope. Department handlers are held to their department."""
+    require(user, VIEW_INDICATORS)
+    key = scope_key_of(user)
+    if key is None:
+        raise NotFound("您的账号没有管辖范围")
+    department = None
+    if user.role == Role.DEPARTMENT_HANDLER:
+        department = user.scope_department
+    if region_code:
+        region = Region.objects.filter(code=str(region_code).strip(), key__startswith=key).first()
+    else:
+        region = Region.objects.filter(key=key).first()
+    if region is None:
+        raise NotFound("区域不存在，或不在您的管辖范围内")
+    return Scope(region=region, department=department)
+
+
+def cohort(*, scope: Scope, period: Period) -> QuerySet:
+    """The cases counted: reported in the period, in the region's subtree, not merged away."""
+    start, end = period.bounds
+    cases = Case.objects.filter(region_key__startswith=scope.region.key, reported_at__gte=start, reported_at__lt=end)
+    cases = cases.exclude(status=Status.MERGED)
+    if scope.department is not None:
+        cases = cases.filter(lead_department_id=scope.department.pk)
+    return cases.order_by()
+
+
+# ---- tables -------------------------------------------------------------------------------------
+
+
+def totals(*, scope: Scope, period: Period) -> dict:
+    """One row for the whole region (one query)."""
+    return with_rates(cohort(scope=scope, period=period).aggregate(**count_expressions()))
+
+
+def child_level(region: Region) -> int | None:
+    return region.level + 1 if region.level < Level.GRID else None
+
+
+def children_rows(*, scope: Scope, period: Period) -> list[dict]:
+    """One row per child region (district, street, community or grid), in code order, with all
+    indicators; cases filed directly on the region itself (not in any child) come last as one row.
+    One grouped query plus the list of children."""
+    region = scope.region
+    level = child_level(region)
+    if level is None:
+        return []
+    length = KEY_LENGTH[level]
+    children = list(Region.objects.filter(parent=region).order_by("code").only("code", "key", "name", "level"))
+    grouped = (
+        cohort(scope=scope, period=period)
+        .annotate(child_key=Substr("region_key", 1, length))
+        .values("child_key")
+        .annotate(**count_expressions())
+    )
+    by_key = {row.pop("child_key"): row for row in grouped}
+    rows = []
+    for child in children:
+        rows.append(
+            {
+                "code": child.code,
+                "name": child.name,
+                "level": child.level,
+                "drill": True,
+                **with_rates(by_key.pop(child.key, {})),
+            }
+        )
+    if by_key:
+        rest = {name: sum(row[name] for row in by_key.values()) for name in COUNT_NAMES}
+        rows.append({"code": "", "name": str(_("未落入下级区域")), "level": None, "drill": False, **with_rates(rest)})
+    return rows
+
+
+def department_rows(*, scope: Scope, period: Period) -> list[dict]:
+    """One row per lead department (主办部门) of the cohort, by code; cases with no lead department
+    (handled by the community, answered, or not dispatched yet) as one row at the end."""
+    grouped = list(cohort(scope=scope, period=period).values("lead_department").annotate(**count_expressions()))
+    departments = Department.objects.in_bulk([row["lead_department"] for row in grouped if row["lead_department"]])
+    rows = []
+    none_row = None
+    for row in grouped:
+        department = departments.get(row.pop("lead_department"))
+        if department is None:
+            none_row = {"code": "", "name": str(_("无主办部门")), **with_rates(row)}
+        else:
+            rows.append({"code": department.code, "name": department.name, **with_rates(row)})
+    rows.sort(key=lambda r: r["code"])
+    if none_row:
+        rows.append(none_row)
+    return rows
+
+
+def trend_rows(*, scope: Scope, period: Period, step: str = "week") -> list[dict]:
+    """Counts and rates per week (starting Monday) or calendar month of the report date."""
+    if step not in ("week", "month"):
+        raise DomainError("趋势粒度应为 week 或 month", field="step")
+    trunc = TruncWeek if step == "week" else TruncMonth
+    grouped = (
+        cohort(scope=scope, period=period)
+        .annotate(bucket=trunc("reported_at"))
+        .values("bucket")
+        .annotate(**count_expressions())
+        .order_by("bucket")
+    )
+    rows = []
+    for row in grouped:
+        bucket = row.pop("bucket")
+        day = bucket.date() if isinstance(bucket, datetime) else bucket
+        rows.append({"label": day.isoformat() if step == "week" else day.strftime("%Y-%m"), **with_rates(row)})
+    return rows
+
+
+def category_rows(*, scope: Scope, period: Period) -> list[dict]:
+    """Case counts by top-level category (大类), largest first; uncategorised cases as one row."""
+    grouped = (
+        cohort(scope=scope, period=period)
+        .values("category")
+        .annotate(reported=Count("pk"), closed=Count("pk", filter=Q(closed_at__isnull=False)))
+    )
+    grouped = list(grouped)
+    categories = Category.objects.in_bulk([row["category"] for row in grouped if row["category"]])
+    parents = Category.objects.in_bulk([c.parent_id for c in categories.values() if c.parent_id])
+    totals_by_name: dict[tuple, dict] = {}
+    for row in grouped:
+        category = categories.get(row["category"])
+        top = parents.get(category.parent_id, category) if category else None
+        key = (top.code, top.name) if top else ("", str(_("未分类")))
+        bucket = totals_by_name.setdefault(key, {"reported": 0, "closed": 0})
+        bucket["reported"] += row["reported"]
+        bucket["closed"] += row["closed"]
+    rows = [{"code": code, "name": name, **counts} for (code, name), counts in totals_by_name.items()]
+    rows.sort(key=lambda r: (-r["reported"], r["code"] == "", r["code"]))
+    return rows
+
+
+def breadcrumbs(*, user, region: Region) -> list[Region]:
+    """The way from the user's own scope region down to `region`."""
+    key = scope_key_of(user) or region.key
+    ancestors = [r for r in _ancestors(region) if r.key.startswith(key)]
+    return ancestors + [region]
+
+
+def _ancestors(region: Region) -> list[Region]:
+    keys = [region.key[:length] for level, length in sorted(KEY_LENGTH.items()) if length < len(region.key)]
+    found = {r.key: r for r in Region.objects.filter(key__in=keys)}
+    return [found[k] for k in keys if k in found]
+
+
+def dashboard(*, user, region_code: str = "", period: Period, step: str = "week") -> dict:
+    """Everything the dashboard page shows, for one region and period."""
+    scope = indicator_scope(user=user, region_code=region_code)
+    return {
+        "scope": scope,
+        "region": scope.region,
+        "period": period,
+        "totals": totals(scope=scope, period=period),
+        "children": children_rows(scope=scope, period=period),
+        "departments": department_rows(scope=scope, period=period),
+        "trend": trend_rows(scope=scope, period=period, step=step),
+        "categories": category_rows(scope=scope, period=period),
+    }
