@@ -211,6 +211,7 @@ WANGGE_NOTIFY_BATCH = int(os.environ.get("WANGGE_NOTIFY_BATCH", "100"))
 
 # Working hours of a working day, local time; SLA clocks count only these (docs/worktime.md).
 WANGGE_WORK_HOURS = os.environ.get("WANGGE_WORK_HOURS", "09:00-12:00,13:30-17:30")
+
 # Excel import and export of ledgers (docs/excel.md). Files above the inline size are checked and
 # written by the task worker, with a progress bar; uploads are kept encrypted for KEEP_HOURS.
 WANGGE_IMPORT_MAX_ROWS = int(os.environ.get("WANGGE_IMPORT_MAX_ROWS", "200000"))

@@ -1,11 +1,15 @@
 """The resident ledger (实有人口) in Excel: its columns and how rows become residents.
 
 One person is one record, identified by ID number through the blind index `id_index`. A row whose
-ID number is already registered updates that person (household, category, move-in date, phone);
-the same ID number with a different name or birth date is an error naming both the row and the
-registered person, never a silent merge. The household is named by its address — grid code,
-compound, building, unit, room — and must already exist inside the uploader's scope (houses are
-the house ledger's business). Blank optional cells never erase a stored value.
+ID number is already registered updates that person: category, phone, origin and note in bulk;
+a different household is a move, and a person who left is moved back in — both through the
+ledger's own `resident_move` / `resident_move_in_by_id`, so the residence history and care
+records follow exactly as on the resident page. The same ID number with a different name or birth
+date is an error naming both the row and the registered person, never a silent merge. The
+household is named by its address — grid code, compound, building, unit, room — and must already
+exist inside the uploader's scope (houses are the house ledger's business). Blank optional cells
+never erase a stored value. New residents get their first residence (registered) in the same bulk
+write.
 """
 
 import datetime
@@ -16,8 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from wangge.accounts.roles import VIEW_PEOPLE
+from wangge.accounts.roles import KEEP_LEDGERS, VIEW_PEOPLE
 from wangge.core import pii
+from wangge.core.errors import DomainError
 from wangge.core.scope import restrict
 from wangge.regions.models import Household, Level, Region
 from wangge.sheets import bulk
@@ -40,10 +45,11 @@ from wangge.sheets.spec import (
     text,
 )
 
+from .common import birth_and_gender, household_address
 from .models import Gender, MoveReason, Residence, ResidenceKind, Resident
 
 GENDERS = {"男": Gender.MALE, "女": Gender.FEMALE}
-IMPORT_NOTE = "Excel导入"
+IMPORT_NOTE = "Excel导入"  # on the residences an import opens, so the history says where they came from
 KINDS = {"户籍人口": ResidenceKind.REGISTERED, "流动人口": ResidenceKind.FLOATING}
 GENDER_LABELS = {value: label for label, value in GENDERS.items()}
 KIND_LABELS = {value: label for label, value in KINDS.items()}
@@ -58,6 +64,7 @@ H_KIND, H_MOVED, H_GRID, H_COMPOUND, H_BUILDING, H_UNIT, H_ROOM = (
     "单元",
     "房号",
 )
+H_ORIGIN, H_NOTE = "户籍地", "备注"
 
 COLUMNS = (
     Column(
@@ -118,7 +125,7 @@ COLUMNS = (
         width=12,
         is_date=True,
         example="2015-06-01",
-        hint=gettext_lazy("搬入该住户的日期，不能早于出生日期、不能晚于今天"),
+        hint=gettext_lazy("搬入该住户的日期（新登记或换了住户时使用），不填为导入当天；不能早于出生日期"),
     ),
     Column(
         H_GRID,
@@ -159,6 +166,10 @@ COLUMNS = (
         example="101",
         hint=gettext_lazy("房号，如“101”"),
     ),
+    Column(
+        H_ORIGIN, "origin", text(100), width=16, example="四川省泸州市江阳区", hint=gettext_lazy("户籍所在地，可不填")
+    ),
+    Column(H_NOTE, "note", text(200), width=20, hint=gettext_lazy("备注，可不填")),
 )
 
 # Columns of registry_resident written by an import, in this order.
@@ -178,11 +189,23 @@ INSERT_FIELDS = (
     "region_key",
     "kind",
     "moved_in",
+    "left_on",
     "origin",
     "note",
 )
-
-
+# The first residence of each new resident, as `resident_create` opens it.
+RESIDENCE_FIELDS = (
+    "resident",
+    "household",
+    "region_key",
+    "started",
+    "start_reason",
+    "ended",
+    "end_reason",
+    "recorded_by",
+    "note",
+    "created_at",
+)
 REGISTERED_FIELDS = (
     "id",
     "id_index",
@@ -195,6 +218,9 @@ REGISTERED_FIELDS = (
     "region_key",
     "kind",
     "moved_in",
+    "left_on",
+    "origin",
+    "note",
 )
 
 
@@ -210,6 +236,16 @@ class Registered:
     region_key: str
     kind: str
     moved_in: datetime.date | None
+    left_on: datetime.date | None
+    origin: str
+    note: str
+
+
+@dataclass
+class Move:
+    household_pk: int
+    on: datetime.date
+    from_elsewhere: bool  # a person who left another region: found by the full ID number
 
 
 @dataclass
@@ -253,10 +289,8 @@ def prepare(ctx: Context, rows: list[Row]) -> Lookups:
             lookups.compounds[grid].add(compound)
             lookups.buildings[(grid, compound)].add(building)
     indexes = [row.values["_index"] for row in rows]
-    for pk, index, name, birth, gender, p_index, p_masked, household, key, kind, moved in bulk.rows_in(
-        Resident, "id_index", indexes, REGISTERED_FIELDS, for_update=ctx.committing
-    ):
-        lookups.registered[index] = Registered(pk, name, birth, gender, p_index, p_masked, household, key, kind, moved)
+    for pk, index, *rest in bulk.rows_in(Resident, "id_index", indexes, REGISTERED_FIELDS, for_update=ctx.committing):
+        lookups.registered[index] = Registered(pk, *rest)
     return lookups
 
 
@@ -265,9 +299,7 @@ def _address(household_pk: int | None) -> str:
     household = (
         Household.objects.select_related("building__compound").filter(pk=household_pk).first() if household_pk else None
     )
-    if household is None:
-        return _("无住址")
-    return f"{household.building.compound.name}{household.building.name}{household.unit}单元{household.room}"
+    return household_address(household) if household is not None else _("无住址")
 
 
 def _address_error(row: Row, lookups: Lookups) -> None:
@@ -292,11 +324,52 @@ def _address_error(row: Row, lookups: Lookups) -> None:
         )
 
 
+def _check_person(ctx: Context, row: Row, person: Registered, birth: datetime.date, household) -> None:
+    """A registered ID number: same person (name and birth date), reachable from this scope, and
+    a move date that fits the residence history."""
+    v = row.values
+    in_scope = person.region_key.startswith(ctx.scope_key)
+    if not in_scope and person.left_on is None:
+        row.fail(H_ID, _("此人已登记在您管辖范围以外的住户：如已搬入本辖区，请先由原社区办理迁出"))
+        return
+    if person.name != v["name"] or person.birth_date != birth:
+        if in_scope:
+            row.fail(
+                H_NAME,
+                _(
+                    "与已登记的居民不一致：本行为“%(n)s，%(b)s”，系统中同一身份证号的是“%(pn)s，%(pb)s”"
+                    "（居民编号%(pk)d，%(a)s）"
+                )
+                % {
+                    "n": v["name"],
+                    "b": birth.isoformat(),
+                    "pn": person.name,
+                    "pb": person.birth_date.isoformat(),
+                    "pk": person.pk,
+                    "a": _address(person.household_id),
+                },
+            )
+        else:  # someone who left another region: say nothing about that record
+            row.fail(H_NAME, _("与系统中登记的此身份证号的姓名或出生日期不一致，请核对"))
+        return
+    if household is None:
+        return
+    on = v["moved_in"] or ctx.today
+    if person.left_on is not None:
+        if on < person.left_on:
+            row.fail(H_MOVED, _("迁入日期%(d)s早于此人的迁出日期%(l)s") % {"d": on, "l": person.left_on})
+    elif person.household_id != household[0] and person.moved_in and on < person.moved_in:
+        row.fail(
+            H_MOVED,
+            _("此人%(m)s起住在%(a)s：搬到新住户的日期不能更早（填写搬入新住户的日期，不填为今天）")
+            % {"m": person.moved_in, "a": _address(person.household_id)},
+        )
+
+
 def check(ctx: Context, row: Row, lookups: Lookups) -> Plan | None:
     v = row.values
     number = v["id_number"]
-    birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    gender = Gender.MALE if int(number[16]) % 2 else Gender.FEMALE
+    birth, gender = birth_and_gender(number)
     if v["gender"] is not None and v["gender"] != gender:
         row.fail(H_GENDER, _("与身份证号不一致：身份证号表明为%(g)s") % {"g": GENDER_LABELS[gender]})
     if v["birth_date"] is not None and v["birth_date"] != birth:
@@ -315,26 +388,7 @@ def check(ctx: Context, row: Row, lookups: Lookups) -> Plan | None:
         else:
             row.fail(H_PHONE, _("手机号已打码，且与系统中此人的号码不符：请填写完整的手机号"))
     if person is not None:
-        if not person.region_key.startswith(ctx.scope_key):
-            row.fail(
-                H_ID,
-                _("此人已登记在您管辖范围以外的住户：如已搬入本辖区，请联系原辖区或上级办理迁移"),
-            )
-        elif person.name != v["name"] or person.birth_date != birth:
-            row.fail(
-                H_NAME,
-                _(
-                    "与已登记的居民不一致：本行为“%(n)s，%(b)s”，系统中同一身份证号的是“%(pn)s，%(pb)s”（居民编号%(pk)d，%(a)s）"
-                )
-                % {
-                    "n": v["name"],
-                    "b": birth.isoformat(),
-                    "pn": person.name,
-                    "pb": person.birth_date.isoformat(),
-                    "pk": person.pk,
-                    "a": _address(person.household_id),
-                },
-            )
+        _check_person(ctx, row, person, birth, household)
     if row.errors:
         return None
     household_pk, region_key = household
@@ -345,51 +399,79 @@ def check(ctx: Context, row: Row, lookups: Lookups) -> Plan | None:
             NEW,
             label=v["name"],
             scope_key=region_key,
-            data=(number, birth, gender, phone, household_pk, region_key),
+            data=(number, birth, gender, phone, household_pk, region_key, v["moved_in"] or ctx.today),
         )
+    move = None
+    if person.left_on is not None or person.household_id != household_pk:
+        on = v["moved_in"] or ctx.today
+        move = Move(household_pk, on, from_elsewhere=not person.region_key.startswith(ctx.scope_key))
     changes, before, after = {}, {}, {}
-    if person.household_id != household_pk:
-        changes["household"], changes["region_key"] = household_pk, region_key
-        changes["left_on"] = None  # living here now, whatever the ledger said before
-        before["household_id"], after["household_id"] = person.household_id, household_pk
     if person.kind != v["kind"]:
         changes["kind"] = after["kind"] = v["kind"]
         before["kind"] = person.kind
-    if v["moved_in"] is not None and v["moved_in"] != person.moved_in:
-        changes["moved_in"] = v["moved_in"]
-        before["moved_in"] = person.moved_in.isoformat() if person.moved_in else None
-        after["moved_in"] = v["moved_in"].isoformat()
     if person.gender != gender:
         changes["gender"] = after["gender"] = gender
         before["gender"] = person.gender
     if phone is not None and not keep_phone and pii.blind_index(phone) != person.phone_index:
         changes["phone"] = phone
         before["phone_masked"], after["phone_masked"] = person.phone_masked, pii.mask_phone(phone)
-    if not changes:
+    for name in ("origin", "note"):
+        if v[name] is not None and v[name] != getattr(person, name):
+            changes[name] = after[name] = v[name]
+            before[name] = getattr(person, name)
+    if not changes and move is None:
         return Plan(row, UNCHANGED, target_id=person.pk)
+    # A move is written and audited by the ledger's own service; the plan's snapshot holds the rest.
     return Plan(
         row,
         UPDATED,
         target_id=person.pk,
         label=person.name,
-        scope_key=changes.get("region_key", person.region_key),
-        before=before,
-        after=after,
-        data=changes,
+        scope_key=region_key if move else person.region_key,
+        before=before or None,
+        after=after or None,
+        data=(changes, move),
     )
 
 
 def write(ctx: Context, plans: list[Plan]) -> None:
     """New people in one bulk insert (sorted by blind index, which keeps the unique index's pages
-    warm), then updates grouped by the set of fields they change."""
+    warm) with their first residence; moves through the ledger's services, one by one (a move
+    also closes and opens residences and carries care records along); other changes in bulk,
+    grouped by the set of fields they change."""
+    _write_new(ctx, [plan for plan in plans if plan.outcome == NEW])
+    updated = [plan for plan in plans if plan.outcome == UPDATED]
+    _write_moves(ctx, [plan for plan in updated if plan.data[1] is not None])
+    encrypt, blind_index, mask_phone = pii.encrypt, pii.blind_index, pii.mask_phone
+    now = timezone.now()
+    groups: dict[tuple, list] = defaultdict(list)
+    for plan in updated:
+        changes = dict(plan.data[0])
+        if not changes:
+            continue
+        phone = changes.pop("phone", None)
+        if phone is not None:
+            changes["phone_cipher"] = encrypt(phone)
+            changes["phone_index"] = blind_index(phone)
+            changes["phone_masked"] = mask_phone(phone)
+        changes["updated_at"] = now
+        names = tuple(sorted(changes))
+        groups[names].append((*(changes[name] for name in names), plan.target_id))
+    for names, values in groups.items():
+        bulk.update_rows(Resident, names, values)
+
+
+def _write_new(ctx: Context, new: list[Plan]) -> None:
+    if not new:
+        return
     now = timezone.now()
     encrypt, blind_index, mask_id, mask_phone = pii.encrypt, pii.blind_index, pii.mask_id_number, pii.mask_phone
     stamp = bulk.adapter(Resident, "created_at")(now)
     as_date = bulk.adapter(Resident, "birth_date")
-    new = sorted((plan for plan in plans if plan.outcome == NEW), key=lambda plan: plan.row.values["_index"])
+    new.sort(key=lambda plan: plan.row.values["_index"])
     rows = []
     for plan in new:
-        number, birth, gender, phone, household_pk, region_key = plan.data
+        number, birth, gender, phone, household_pk, region_key, moved_in = plan.data
         values = plan.row.values
         id_masked, phone_masked = mask_id(number), mask_phone(phone) if phone else ""
         rows.append(
@@ -408,12 +490,12 @@ def write(ctx: Context, plans: list[Plan]) -> None:
                 household_pk,
                 region_key,
                 values["kind"],
-                as_date(values["moved_in"]),
-                "",
-                "",
+                as_date(moved_in),
+                None,
+                values["origin"] or "",
+                values["note"] or "",
             )
         )
-        moved_in = values["moved_in"]
         plan.after = {
             "name": values["name"],
             "id_masked": id_masked,
@@ -421,71 +503,66 @@ def write(ctx: Context, plans: list[Plan]) -> None:
             "phone_masked": phone_masked,
             "household_id": household_pk,
             "kind": values["kind"],
-            "moved_in": moved_in.isoformat() if moved_in else None,
+            "moved_in": moved_in.isoformat(),
         }
     bulk.insert_rows(Resident, INSERT_FIELDS, rows, adapted=True)
-    if new:
-        pks = bulk.pks_by(Resident, "id_index", [plan.row.values["_index"] for plan in new])
-        for plan in new:
-            plan.target_id = pks[plan.row.values["_index"]]
-    groups: dict[tuple, list] = defaultdict(list)
-    for plan in plans:
-        if plan.outcome != UPDATED:
-            continue
-        changes = dict(plan.data)
-        phone = changes.pop("phone", None)
-        if phone is not None:
-            changes["phone_cipher"] = encrypt(phone)
-            changes["phone_index"] = blind_index(phone)
-            changes["phone_masked"] = mask_phone(phone)
-        changes["updated_at"] = now
-        names = tuple(sorted(changes))
-        groups[names].append((*(changes[name] for name in names), plan.target_id))
-    for names, values in groups.items():
-        bulk.update_rows(Resident, names, values)
-    _write_history(ctx, new, [plan for plan in plans if plan.outcome == UPDATED and "household" in plan.data])
-
-
-def _write_history(ctx: Context, new: list[Plan], moved: list[Plan]) -> None:
-    """Residence history as the ledger services keep it: a new person opens a stay, a person
-    the sheet places in another household closes the open stay and opens one there."""
-    today = timezone.localdate()
-    stays = [
-        Residence(
-            resident_id=plan.target_id,
-            household_id=plan.data[4],
-            region_key=plan.data[5],
-            started=plan.row.values["moved_in"] or today,
-            start_reason=MoveReason.REGISTERED,
-            recorded_by=ctx.actor,
-            note=IMPORT_NOTE,
+    pks = bulk.pks_by(Resident, "id_index", [plan.row.values["_index"] for plan in new])
+    actor_pk = getattr(ctx.actor, "pk", None)
+    stays = []
+    for plan in new:
+        plan.target_id = pks[plan.row.values["_index"]]
+        _number, _birth, _gender, _phone, household_pk, region_key, moved_in = plan.data
+        stays.append(
+            (
+                plan.target_id,
+                household_pk,
+                region_key,
+                moved_in,
+                MoveReason.REGISTERED,
+                None,
+                "",
+                actor_pk,
+                IMPORT_NOTE,
+                now,
+            )
         )
-        for plan in new
-    ]
-    if moved:
-        ids = [plan.target_id for plan in moved]
-        for chunk in range(0, len(ids), 500):
-            Residence.objects.filter(resident_id__in=ids[chunk : chunk + 500], ended__isnull=True).update(
-                ended=today, end_reason=MoveReason.TRANSFER
-            )
-        stays += [
-            Residence(
-                resident_id=plan.target_id,
-                household_id=plan.data["household"],
-                region_key=plan.data["region_key"],
-                started=today,
-                start_reason=MoveReason.TRANSFER,
-                recorded_by=ctx.actor,
-                note=IMPORT_NOTE,
-            )
-            for plan in moved
-        ]
-    Residence.objects.bulk_create(stays, batch_size=2000)
+    bulk.insert_rows(Residence, RESIDENCE_FIELDS, stays)
+
+
+def _write_moves(ctx: Context, moves: list[Plan]) -> None:
+    """Moves and returns, through the same services as the resident page (few in a typical file)."""
+    if not moves:
+        return
+    from .services import resident_move, resident_move_in_by_id
+
+    people = Resident.objects.in_bulk([plan.target_id for plan in moves])
+    households = Household.objects.in_bulk([plan.data[1].household_pk for plan in moves])
+    for plan in moves:
+        move: Move = plan.data[1]
+        household = households[move.household_pk]
+        try:
+            if move.from_elsewhere:
+                resident_move_in_by_id(
+                    actor=ctx.actor,
+                    id_number=plan.row.values["id_number"],
+                    household=household,
+                    on=move.on,
+                    note=IMPORT_NOTE,
+                )
+            else:
+                resident_move(
+                    actor=ctx.actor, resident=people[plan.target_id], household=household, on=move.on, note=IMPORT_NOTE
+                )
+        except DomainError as error:
+            raise DomainError(
+                _("第%(n)d行：%(m)s") % {"n": plan.row.number, "m": error.message}, code=error.code, field=error.field
+            ) from None
 
 
 def _people(ctx: Context):
+    """Residents living in the region now (those who left stay on the resident page, not here)."""
     people = restrict(Resident.objects.all(), ctx.actor) if ctx.actor is not None else Resident.objects.all()
-    return people.filter(region_key__startswith=ctx.region_key)
+    return people.filter(region_key__startswith=ctx.region_key, left_on__isnull=True)
 
 
 def export_count(ctx: Context) -> int:
@@ -498,7 +575,7 @@ def export(ctx: Context):
     id_field, phone_field = ("id_cipher", "phone_cipher") if ctx.reveal else ("id_masked", "phone_masked")
     rows = (
         _people(ctx)
-        .order_by("region_key", "household_id", "id")
+        .order_by("region_key", "household_id", "id")  # people of one household together
         .values_list(
             "name",
             id_field,
@@ -512,11 +589,11 @@ def export(ctx: Context):
             "household__building__name",
             "household__unit",
             "household__room",
+            "origin",
+            "note",
         )
     )
-    for name, number, gender, birth, phone, kind, moved_in, grid, compound, building, unit, room in rows.iterator(
-        chunk_size=2000
-    ):
+    for name, number, gender, birth, phone, kind, moved_in, *address, origin, note in rows.iterator(chunk_size=2000):
         if ctx.reveal:
             number = decrypt(number)
             phone = decrypt(phone) if phone else ""
@@ -528,11 +605,9 @@ def export(ctx: Context):
             phone,
             KIND_LABELS.get(kind, ""),
             moved_in,
-            grid,
-            compound,
-            building,
-            unit,
-            room,
+            *address,
+            origin,
+            note,
         )
 
 
@@ -550,6 +625,7 @@ RESIDENTS = register(
         export_count=export_count,
         audit_verb="resident.import",
         view_capability=VIEW_PEOPLE,
+        write_capability=KEEP_LEDGERS,
         description=gettext_lazy("实有人口台账：户籍人口和流动人口，每人一行，按身份证号识别同一个人。"),
         notes=(
             gettext_lazy(
@@ -557,6 +633,10 @@ RESIDENTS = register(
                 "且在您的管辖范围内；新房屋请先在房屋台账登记。"
             ),
             gettext_lazy("身份证号相同而姓名或出生日期不同的行不会被合并，会作为错误列出，并写明系统中已登记的是谁。"),
+            gettext_lazy(
+                "已登记的人换了住户（或已迁出又回来）时，按“入住日期”办理迁移，居住记录随之更新；"
+                "不换住户时，“入住日期”不会改动已登记的日期。"
+            ),
         ),
     )
 )

@@ -205,7 +205,11 @@ def _write_events(spec: LedgerSpec, ctx: Context, changed: list[Plan], outcome: 
         verb=spec.audit_verb,
         target_type=spec.model._meta.label_lower,
         note=ctx.note,
-        items=((plan.target_id, plan.label, plan.scope_key, plan.before, plan.after) for plan in changed),
+        items=(
+            (plan.target_id, plan.label, plan.scope_key, plan.before, plan.after)
+            for plan in changed
+            if plan.after is not None  # None: the ledger's own service wrote and audited the change
+        ),
     )
     audit.record(
         actor=ctx.actor,

@@ -46,6 +46,14 @@ def too_large(size: int) -> DomainError:
     )
 
 
+def may_import(user, spec: LedgerSpec) -> bool:
+    return user.can(IMPORT_LEDGERS) and (not spec.write_capability or user.can(spec.write_capability))
+
+
+def may_export(user, spec: LedgerSpec) -> bool:
+    return user.can(EXPORT_LEDGERS) and (not spec.view_capability or user.can(spec.view_capability))
+
+
 def ledger_for(*, user, name: str, capability: str) -> LedgerSpec:
     """The ledger's spec, if this user may import (or export) it. An unknown ledger is a 404."""
     spec = find(name)
@@ -54,6 +62,8 @@ def ledger_for(*, user, name: str, capability: str) -> LedgerSpec:
     require(user, capability)
     if spec.view_capability:
         require(user, spec.view_capability)
+    if capability == IMPORT_LEDGERS and spec.write_capability:
+        require(user, spec.write_capability)
     if user is not None and scope_key_of(user) is None:
         raise Forbidden(_("您的账号没有管辖范围，不能导入或导出台账"))
     return spec
@@ -186,6 +196,8 @@ def run_job(*, job_id: int, commit: bool, data: bytes | None = None) -> ImportJo
             outcome = engine.dry_run(spec, ctx, data, progress=progress)
     except (SheetRefused, Forbidden, NotFound) as refusal:
         return _finish(job, JobStatus.REFUSED, code=refusal.code, message=refusal.message, discard=True)
+    except DomainError as error:  # a ledger's own service refused a row while writing: nothing was written
+        return _finish(job, JobStatus.FAILED, code=error.code, message=error.message)
     except FileNotFoundError:
         return _finish(
             job, JobStatus.REFUSED, code="expired", message=_("上传的文件已过保存期限被删除：请重新上传"), discard=True

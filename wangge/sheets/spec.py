@@ -273,6 +273,7 @@ class LedgerSpec:
     export_count: Callable[[Context], int]
     audit_verb: str  # one event per new/updated row, e.g. resident.import
     view_capability: str | None = None  # needed on top of IMPORT_LEDGERS / EXPORT_LEDGERS
+    write_capability: str | None = None  # needed on top of IMPORT_LEDGERS (the ledger's own right to write)
     description: str = ""  # first lines of the template's notes sheet
     notes: tuple[str, ...] = ()  # further rules, one line each
 

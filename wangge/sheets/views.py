@@ -21,9 +21,9 @@ from .spec import find, ledgers
 @login_required
 def index(request):
     user = request.user
-    if not user.can(EXPORT_LEDGERS):
+    if not (user.can(IMPORT_LEDGERS) or user.can(EXPORT_LEDGERS)):
         require(user, IMPORT_LEDGERS)  # the refusal page
-    visible = [spec for spec in ledgers() if not spec.view_capability or user.can(spec.view_capability)]
+    visible = [spec for spec in ledgers() if services.may_import(user, spec) or services.may_export(user, spec)]
     return render(
         request,
         "sheets/index.html",
@@ -33,14 +33,15 @@ def index(request):
 
 def _ledger_context(request, spec, upload_form=None, export_form=None):
     user = request.user
+    can_import = services.may_import(user, spec)
     return {
         "spec": spec,
-        "can_import": user.can(IMPORT_LEDGERS),
-        "can_export": user.can(EXPORT_LEDGERS),
+        "can_import": can_import,
+        "can_export": services.may_export(user, spec),
         "can_reveal": user.can(REVEAL_PII),
         "upload_form": upload_form or UploadForm(),
         "export_form": export_form or ExportForm(),
-        "jobs": selectors.job_list(user=user, ledger=spec.name)[:10] if user.can(IMPORT_LEDGERS) else [],
+        "jobs": selectors.job_list(user=user, ledger=spec.name)[:10] if can_import else [],
         "max_rows": max_rows(),
         "max_mb": services.max_upload_bytes() // 1048576,
     }
@@ -48,9 +49,12 @@ def _ledger_context(request, spec, upload_form=None, export_form=None):
 
 @login_required
 def ledger_page(request, ledger):
-    """GET: the import page. POST: upload a file; the dry run starts and the job page follows."""
-    capability = IMPORT_LEDGERS if request.method == "POST" or request.user.can(IMPORT_LEDGERS) else EXPORT_LEDGERS
-    spec = services.ledger_for(user=request.user, name=ledger, capability=capability)
+    """GET: the ledger's import and export page. POST: upload a file; the dry run starts and the
+    job page follows."""
+    spec = find(ledger)
+    user = request.user
+    if request.method == "POST" or spec is None or not services.may_export(user, spec):
+        spec = services.ledger_for(user=user, name=ledger, capability=IMPORT_LEDGERS)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -58,7 +62,7 @@ def ledger_page(request, ledger):
             if upload.size > services.max_upload_bytes():
                 raise services.too_large(upload.size)
             job = services.import_upload(
-                actor=request.user, ledger=spec.name, file_name=upload.name, data=upload.read(), commit=False
+                actor=user, ledger=spec.name, file_name=upload.name, data=upload.read(), commit=False
             )
         except DomainError as error:
             form.add_error("file", error.message)

@@ -6,24 +6,16 @@ import io
 import openpyxl
 import pytest
 
+from conftest import make_user
+from wangge.accounts.roles import Role
 from wangge.core.validators import id_check_char
 from wangge.regions.models import Building, Household
 
 A_GRID, B_GRID = "510502001001001", "510502002001001"
 HEADERS = [
-    "姓名",
-    "身份证号",
-    "性别",
-    "出生日期",
-    "手机号",
-    "人口类别",
-    "入住日期",
-    "网格编码",
-    "小区",
-    "楼栋",
-    "单元",
-    "房号",
-]
+    "姓名", "身份证号", "性别", "出生日期", "手机号", "人口类别", "入住日期",
+    "网格编码", "小区", "楼栋", "单元", "房号", "户籍地", "备注",
+]  # fmt: skip
 
 
 def make_id(birth: str = "19900101", order: str = "901", district: str = "510502") -> str:
@@ -45,21 +37,11 @@ def resident_row(
     building="1栋",
     unit=1,
     room="101",
+    origin="",
+    note="",
 ):
-    return [
-        name,
-        make_id() if number is None else number,
-        gender,
-        birth,
-        phone,
-        kind,
-        moved,
-        grid,
-        compound,
-        building,
-        unit,
-        room,
-    ]
+    number = make_id() if number is None else number
+    return [name, number, gender, birth, phone, kind, moved, grid, compound, building, unit, room, origin, note]
 
 
 def xlsx(rows, headers=HEADERS, *, title="实有人口", build=None) -> bytes:
@@ -81,6 +63,14 @@ def read_xlsx(data: bytes, sheet=0) -> list[list]:
     book = openpyxl.load_workbook(io.BytesIO(data))
     ws = book.worksheets[sheet] if isinstance(sheet, int) else book[sheet]
     return [list(row) for row in ws.iter_rows(values_only=True)]
+
+
+@pytest.fixture
+def users(users, tree):
+    """The shared users, plus community staff of community B: street dispatchers may export the
+    resident ledger but not write it, so B's imports need a ledger keeper."""
+    users["staff_b"] = make_user("staff_b", Role.COMMUNITY_STAFF, tree["community_b"])
+    return users
 
 
 @pytest.fixture(autouse=True)

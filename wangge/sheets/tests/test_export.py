@@ -17,7 +17,7 @@ A_PERSON, B_PERSON = make_id(order="931"), make_id("19770707", "942")
 def people(users, rooms):
     for actor, row in (
         ("gridworker_a", resident_row("张三", A_PERSON, moved="2015-06-01")),
-        ("dispatcher_b", resident_row("赵六", B_PERSON, grid=B_GRID, phone="13912345678")),
+        ("staff_b", resident_row("赵六", B_PERSON, grid=B_GRID, phone="13912345678")),
     ):
         job = services.import_upload(
             actor=users[actor], ledger="residents", file_name="p.xlsx", data=xlsx([row]), commit=True
@@ -35,7 +35,7 @@ def test_masked_by_default_and_only_the_scope(users, people):
     assert name.startswith("实有人口-甲一社区1网格-") and name.endswith(".xlsx") and "完整" not in name
     assert rows[0] == HEADERS
     assert len(rows) == 2 and rows[1][:2] == ["张三", "510502********" + A_PERSON[-4:]]
-    assert rows[1][4] == "170****5678" and rows[1][7:] == [A_GRID, "001001花园", "1栋", 1, "101"]
+    assert rows[1][4] == "170****5678" and rows[1][7:] == [A_GRID, "001001花园", "1栋", 1, "101", None, None]
     assert str(rows[1][6])[:10] == "2015-06-01"
     assert ["身份证号和手机号", "已脱敏"] in info
     event = AuditEvent.objects.get(verb="sheets.export")

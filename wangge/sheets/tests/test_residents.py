@@ -10,8 +10,8 @@ import pytest
 from wangge.core import pii
 from wangge.core.errors import Conflict, Forbidden, NotFound
 from wangge.core.models import AuditEvent
-from wangge.regions.models import Household
-from wangge.registry.models import Resident
+from wangge.registry import services as registry_services
+from wangge.registry.models import Residence, Resident
 from wangge.sheets import services
 from wangge.sheets.models import JobStatus
 from wangge.sheets.reader import ERROR_HEADER
@@ -89,13 +89,83 @@ def test_reimporting_the_same_people_changes_nothing_and_updates_what_changed(us
     zhang, li, wang = (Resident.objects.get(name=n) for n in ("张三", "李四", "王小五"))
     assert pii.decrypt(zhang.phone_cipher) == "13800001111" and zhang.phone_masked == "138****1111"
     assert li.kind == "registered" and wang.household.room == "202" and pii.decrypt(wang.phone_cipher) == "13912345678"
-    event = AuditEvent.objects.filter(verb="resident.import", target_id=str(wang.pk)).latest("id")
-    assert event.before == {"household_id": Household.objects.get(room="201").pk}
-    assert event.after == {"household_id": wang.household_id}
+    # the move went through the ledger's own service: history closed and opened, audited as a move
+    stays = list(
+        Residence.objects.filter(resident=wang)
+        .order_by("id")
+        .values_list("household__room", "ended", "end_reason", "start_reason")
+    )
+    assert stays == [("201", datetime.date.today(), "transfer", "registered"), ("202", None, "", "transfer")]
+    move = AuditEvent.objects.get(verb="resident.move", target_id=str(wang.pk))
+    assert move.actor == users["gridworker_a"] and move.after["household_id"] == wang.household_id
+    assert not AuditEvent.objects.filter(verb="resident.import", target_id=str(wang.pk)).exclude(before=None).exists()
     phone_event = AuditEvent.objects.filter(verb="resident.import", target_id=str(zhang.pk)).latest("id")
     assert phone_event.before == {"phone_masked": "170****5678"} and phone_event.after == {
         "phone_masked": "138****1111"
     }
+
+
+def test_new_people_get_their_first_residence(users, rooms):
+    rows = three_people()
+    rows[1][12], rows[1][13] = "四川省泸州市", "独居"
+    services.import_commit(actor=users["gridworker_a"], job=upload(users, rows))
+    zhang, li = Resident.objects.get(name="张三"), Resident.objects.get(name="李四")
+    assert (li.origin, li.note, li.moved_in, li.left_on) == ("四川省泸州市", "独居", datetime.date.today(), None)
+    stay = Residence.objects.get(resident=zhang)
+    assert (stay.household_id, stay.region_key, stay.started, stay.start_reason, stay.ended) == (
+        zhang.household_id,
+        A_GRID,
+        datetime.date(2015, 6, 1),
+        "registered",
+        None,
+    )
+    assert stay.recorded_by == users["gridworker_a"] and Residence.objects.count() == 3
+
+
+def test_moves_need_a_date_after_the_current_stay(users, rooms):
+    services.import_commit(actor=users["gridworker_a"], job=upload(users, three_people()))
+    row = three_people()[0]
+    row[11], row[6] = "102", "2010-01-01"  # to another room, but before moving into 101 (2015-06-01)
+    ((_row, column, message),) = errors_of(upload(users, [row]))
+    assert column == "入住日期" and "2015-06-01起住在001001花园1栋1单元101" in message
+    row[6] = "2020-03-01"
+    job = services.import_commit(actor=users["gridworker_a"], job=upload(users, [row]))
+    assert job.updated == 1
+    zhang = Resident.objects.get(name="张三")
+    assert zhang.household.room == "102" and zhang.moved_in == datetime.date(2020, 3, 1)
+
+
+def test_people_who_left_are_moved_back_in(users, rooms):
+    services.import_commit(actor=users["gridworker_a"], job=upload(users, three_people()))
+    zhang = Resident.objects.get(name="张三")
+    registry_services.resident_depart(actor=users["gridworker_a"], resident=zhang, on=datetime.date(2024, 5, 1))
+    row = three_people()[0]
+    row[6] = "2024-04-01"
+    ((_row, column, message),) = errors_of(upload(users, [row]))
+    assert column == "入住日期" and "早于此人的迁出日期2024-05-01" in message
+    row[6], row[11] = "2025-01-01", "202"
+    job = services.import_commit(actor=users["gridworker_a"], job=upload(users, [row]))
+    assert (job.status, job.updated) == ("committed", 1)
+    zhang.refresh_from_db()
+    assert zhang.left_on is None and zhang.household.room == "202" and zhang.moved_in == datetime.date(2025, 1, 1)
+    assert Residence.objects.get(resident=zhang, ended=None).start_reason == "move_in"
+    assert AuditEvent.objects.filter(verb="resident.move_in", target_id=str(zhang.pk)).exists()
+
+
+def test_a_person_who_left_another_region_is_taken_in_by_id_number(users, rooms):
+    row_b = resident_row("赵六", WANG, grid=B_GRID, moved="2012-01-01")
+    services.import_commit(actor=users["staff_b"], job=upload(users, [row_b], actor="staff_b"))
+    zhao = Resident.objects.get()
+    registry_services.resident_depart(actor=users["staff_b"], resident=zhao, on=datetime.date(2024, 5, 1))
+    wrong = upload(users, [resident_row("赵陆", WANG, room="102")])
+    ((_row, column, message),) = errors_of(wrong)
+    assert column == "姓名" and "赵六" not in message  # nothing about a record outside the scope
+    job = services.import_commit(
+        actor=users["gridworker_a"], job=upload(users, [resident_row("赵六", WANG, room="102")])
+    )
+    assert (job.status, job.updated) == ("committed", 1), (job.message, job.first_errors)
+    zhao.refresh_from_db()
+    assert zhao.region_key == A_GRID and zhao.left_on is None and zhao.household.room == "102"
 
 
 def test_masked_phone_from_an_export_means_keep(users, rooms):
@@ -157,13 +227,13 @@ def test_addresses_must_exist_inside_the_scope(users, rooms):
     ]
     # the street B dispatcher sees grid B's household and can import into it
     row = resident_row("乙", make_id(order="913"), grid=B_GRID)
-    assert upload(users, [row], actor="dispatcher_b").new == 1
+    assert upload(users, [row], actor="staff_b").new == 1
 
 
 def test_a_person_registered_outside_the_scope_is_not_revealed_or_moved(users, rooms):
     services.import_commit(
-        actor=users["dispatcher_b"],
-        job=upload(users, [resident_row("赵六", ZHANG, grid=B_GRID)], actor="dispatcher_b"),
+        actor=users["staff_b"],
+        job=upload(users, [resident_row("赵六", ZHANG, grid=B_GRID)], actor="staff_b"),
     )
     job = upload(users, [resident_row("张三", ZHANG)])
     ((row, column, message),) = errors_of(job)
@@ -228,6 +298,9 @@ def test_error_report_is_the_upload_plus_a_column_naming_each_error(users, rooms
 
 
 def test_who_may_import(users, rooms):
+    with pytest.raises(Forbidden) as caught:  # may export the ledger, but not write it
+        upload(users, three_people(), actor="dispatcher_a")
+    assert caught.value.message == "您的角色不能修改房屋和居民台账"
     for name in ("resident_a", "handler"):
         with pytest.raises(Forbidden):
             upload(users, three_people(), actor=name)
@@ -284,7 +357,7 @@ def test_a_ready_job_whose_file_was_purged_asks_for_a_new_upload(users, rooms):
 
 
 def test_import_keeps_residence_history_like_the_ledger_services(users, rooms):
-    from wangge.registry.models import MoveReason, Residence
+    from wangge.registry.models import MoveReason
 
     services.import_commit(actor=users["gridworker_a"], job=upload(users, three_people()))
     zhang = Resident.objects.get(id_index=pii.blind_index(ZHANG))
@@ -300,3 +373,4 @@ def test_import_keeps_residence_history_like_the_ledger_services(users, rooms):
     assert len(stays) == 2
     assert stays[0].ended is not None and stays[0].end_reason == MoveReason.TRANSFER
     assert stays[1].ended is None and stays[1].household_id == zhang.household_id != stays[0].household_id
+    assert stays[0].note == stays[1].note == "Excel导入"
