@@ -16,7 +16,7 @@ from .reference import SHANGHAI
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: separate connections"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 DAY = datetime.date(2031, 3, 11)
 
