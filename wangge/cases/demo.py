@@ -11,6 +11,7 @@ from wangge.accounts import services as account_services
 from wangge.accounts.models import User
 from wangge.accounts.roles import Role
 from wangge.core.errors import DomainError
+from wangge.dispatch_ai.services import train_from_history
 from wangge.regions.models import Department, Level, Region
 
 from . import services
@@ -321,3 +322,6 @@ def build(builder) -> None:
     made = build_cases(rng=builder.rng, count=count, progress=builder.progress)
     builder.counts["cases"] = made
     builder.progress(f"事项清单 {Category.objects.count()} 类，案件 {made} 件")
+    # Day-one smart dispatch: a first model from the catalogue's names and the demo's dispatches.
+    version = train_from_history(use_history=True, use_catalogue=True, evaluate=False)
+    builder.progress(f"派单模型 第{version.pk}版")
