@@ -9,7 +9,7 @@ import logging
 from django.db import transaction
 
 from wangge.core.errors import DomainError
-from wangge.regions.models import Region
+from wangge.regions.models import Household, Region
 from wangge.registry.models import ProblemStatus, VisitProblem
 from wangge.registry.services import visit_problem_mark_taken
 
@@ -27,8 +27,7 @@ def case_from_visit_problem(*, problem: VisitProblem) -> Case:
     """Report one open visit problem as a case and mark it taken, in one transaction. Run by the
     system (the sweep); a second attempt for the same problem is refused and changes nothing."""
     with transaction.atomic():
-        household = problem.household
-        building = household.building
+        household = Household.objects.select_related("building__compound").get(pk=problem.household_id)
         grid_code = Region.objects.filter(key=problem.region_key).values_list("code", flat=True).first() or ""
         reporter = problem.reporter
         actor = reporter if reporter.is_active and Channel.VISIT in CHANNELS_BY_ROLE.get(reporter.role, ()) else None
@@ -39,7 +38,7 @@ def case_from_visit_problem(*, problem: VisitProblem) -> Case:
             lng=problem.lng,
             lat=problem.lat,
             region_code=grid_code,
-            address=f"{building.compound.name}{building.name}{household.unit}单元{household.room}",
+            address=f"{household.building}{household}",  # compound, building, unit and room, as pages show it
             reporter_name="" if actor else (reporter.display_name or reporter.get_username()),
             contact_preference=None if actor else "none",
             source_ref=source_ref_of(problem),
@@ -51,11 +50,7 @@ def case_from_visit_problem(*, problem: VisitProblem) -> Case:
 def take_visit_problems(*, limit: int = 500) -> dict:
     """Turn every open visit problem into a case; a refused one is logged and left open to retry."""
     counts = {"taken": 0, "refused": 0}
-    problems = (
-        VisitProblem.objects.filter(status=ProblemStatus.OPEN)
-        .select_related("household__building__compound", "reporter")
-        .order_by("id")[:limit]
-    )
+    problems = VisitProblem.objects.filter(status=ProblemStatus.OPEN).select_related("reporter").order_by("id")[:limit]
     for problem in problems:
         try:
             case_from_visit_problem(problem=problem)

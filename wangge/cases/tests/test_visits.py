@@ -38,6 +38,7 @@ def test_sweep_turns_an_open_visit_problem_into_a_case_reported_by_the_visitor(u
     assert case.reporter == users["gridworker_a"]
     assert case.region_key.startswith(A_GRID[:12])
     assert "楼道堆放杂物" in case.text and "安全隐患" in case.text
+    assert case.address == "001001花园1栋1单元101"  # compound, building, unit, room
 
 
 def test_a_problem_is_taken_once_however_often_the_sweep_runs(users, tree, catalogue):
