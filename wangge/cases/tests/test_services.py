@@ -50,6 +50,21 @@ def test_numbers_follow_each_other_within_the_year(drive):
     assert len({n[:8] for n in numbers}) == 1
 
 
+@pytest.mark.parametrize("category", ["garbage", "0101"])
+def test_a_report_costs_a_fixed_handful_of_queries(drive, people, catalogue, django_assert_max_num_queries, category):
+    drive.report()  # the year's number counter exists and the grid index is built, as on a working day
+    given = catalogue[category] if category in catalogue else category
+    with django_assert_max_num_queries(12):
+        services.case_report(
+            actor=people["resident_a"],
+            text="小区门口垃圾堆积",
+            channel=Channel.RESIDENT,
+            category=given,
+            lng=A1[0],
+            lat=A1[1],
+        )
+
+
 def test_hotline_callers_phone_is_stored_encrypted_and_shown_masked(drive, people):
     case = services.case_report(
         actor=people["hotline"],
