@@ -71,7 +71,7 @@ def _check_department(region_key: str, department: Department | None) -> None:
         raise DomainError("责任部门须在清单所属区域内", field="department")
 
 
-def _save(instance, fields) -> None:
+def _save(instance) -> None:
     try:
         instance.full_clean()
     except ValidationError as exc:
@@ -133,7 +133,7 @@ def category_create(
     )
     if Category.objects.filter(region_key=key, code=category.code).exists():
         raise DomainError(f"编码 {category.code} 已被使用", code="duplicate", field="code")
-    _save(category, CATEGORY_FIELDS)
+    _save(category)
     audit.record(actor=actor, verb="category.create", target=category, scope_key=key, after=audit.snapshot(category))
     return category
 
@@ -155,7 +155,7 @@ def category_update(*, actor, category: Category, **changes) -> Category:
         if Category.objects.filter(region_key=category.region_key, code=changes["code"]).exists():
             raise DomainError(f"编码 {changes['code']} 已被使用", code="duplicate", field="code")
     _apply_category(category, changes)
-    _save(category, CATEGORY_FIELDS)
+    _save(category)
     audit.record(
         actor=actor,
         verb="category.update",
@@ -214,7 +214,7 @@ def access_item_create(
     _apply_access(item, {"code": code, "name": name, "kind": kind, "basis": basis, "category": category})
     if AccessCatalogueItem.objects.filter(region_key=item.region_key, code=item.code).exists():
         raise DomainError(f"编号 {item.code} 已被使用", code="duplicate", field="code")
-    _save(item, ACCESS_FIELDS)
+    _save(item)
     audit.record(
         actor=actor, verb="access_item.create", target=item, scope_key=item.region_key, after=audit.snapshot(item)
     )
@@ -235,7 +235,7 @@ def access_item_update(*, actor, item: AccessCatalogueItem, **changes) -> Access
         if AccessCatalogueItem.objects.filter(region_key=item.region_key, code=changes["code"]).exists():
             raise DomainError(f"编号 {changes['code']} 已被使用", code="duplicate", field="code")
     _apply_access(item, changes)
-    _save(item, ACCESS_FIELDS)
+    _save(item)
     audit.record(
         actor=actor,
         verb="access_item.update",
@@ -380,6 +380,7 @@ def import_catalogue(*, actor, rows: list[CatalogueRow], region_key: str | None 
     created = updated = 0
     by_code = dict(existing)
     pending = list(parsed)
+    events = []
     while pending:
         ready = [p for p in pending if not p["parent_code"] or p["parent_code"] in by_code]
         for values in ready:
@@ -387,15 +388,29 @@ def import_catalogue(*, actor, rows: list[CatalogueRow], region_key: str | None 
             fields = {k: v for k, v in values.items() if k != "parent_code"} | {"parent": parent}
             category = by_code.get(values["code"])
             if category is None:
-                category = Category(region_key=key)
+                category, before, verb = Category(region_key=key), None, "category.create"
                 created += 1
             else:
+                before, verb = audit.snapshot(category), "category.update"
                 updated += 1
             for name, value in fields.items():
                 setattr(category, name, value)
-            _save(category, CATEGORY_FIELDS)
+            _save(category)
             by_code[category.code] = category
+            # Each category keeps its own history, whichever way it was changed.
+            events.append(
+                audit.build(
+                    actor=actor,
+                    verb=verb,
+                    target=category,
+                    scope_key=key,
+                    before=before,
+                    after=audit.snapshot(category),
+                    note="导入",
+                )
+            )
         pending = [p for p in pending if p not in ready]
+    audit.record_many(events)
     audit.record(
         actor=actor,
         verb="category.import",

@@ -427,6 +427,10 @@ def test_import_catalogue_creates_and_updates_by_code_and_refuses_bad_files_whol
     assert result == {"created": 2, "updated": 1}
     assert Category.objects.get(region_key="5105", code="0501").parent.code == "05"
     assert Category.objects.get(region_key="5105", code="0101").time_limit == 2
+    changed = AuditEvent.objects.get(verb="category.update", target_id=str(catalogue["garbage"].pk))
+    assert changed.before["time_limit"] == 1 and changed.after["time_limit"] == 2 and changed.note == "导入"
+    new = Category.objects.get(region_key="5105", code="0501")
+    assert AuditEvent.objects.get(verb="category.create", target_id=str(new.pk)).after["parent_id"] == new.parent_id
     bad = (
         "编码,名称,上级编码,类型,责任部门,时限,时限单位\n0601,扬尘,99,事件,NOPE,0,周\n0601,重复,,怪,,1,工作日\n"
     ).encode("gb18030")
