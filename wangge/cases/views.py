@@ -339,10 +339,7 @@ def category_edit(request, pk=None):
                 raise DomainError(_("部门 %(c)s 不存在") % {"c": code}, field="department")
             data["sort_order"] = data["sort_order"] or 0
             if category is None:
-                is_active = data.pop("is_active")
-                category = catalogue.category_create(actor=user, **data)
-                if not is_active:
-                    catalogue.category_update(actor=user, category=category, is_active=False)
+                catalogue.category_create(actor=user, **data)
             else:
                 catalogue.category_update(actor=user, category=category, **data)
         except DomainError as error:
@@ -382,10 +379,7 @@ def access_edit(request, pk=None):
             region_key = item.region_key if item else user.scope_key
             data["category"] = _category_by_code(user, data["category"], region_key, "category")
             if item is None:
-                is_active = data.pop("is_active")
-                item = catalogue.access_item_create(actor=user, **data)
-                if not is_active:
-                    catalogue.access_item_update(actor=user, item=item, is_active=False)
+                catalogue.access_item_create(actor=user, **data)
             else:
                 catalogue.access_item_update(actor=user, item=item, **data)
         except DomainError as error:
