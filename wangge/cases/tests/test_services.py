@@ -43,6 +43,18 @@ def test_a_report_is_placed_in_its_grid_numbered_and_the_community_told(drive, p
     assert AuditEvent.objects.filter(verb="case.report", target_id=str(case.pk), scope_key=case.region_key).exists()
 
 
+def test_staff_who_reported_a_case_outside_their_scope_see_only_its_public_timeline(drive, people):
+    case = drive.report(where=A2, by="gridworker_a")  # grid A2 is not gridworker_a's grid
+    services.case_note(case=case, actor=people["dispatcher_a"], text="内部：已联系物业")
+
+    def actions(who):
+        return [e.action for e in selectors.case_timeline(user=people[who], case=case)]
+
+    assert actions("gridworker_a") == ["report"]
+    assert actions("gridworker_a2") == actions("dispatcher_a") == ["report", "note"]
+    assert case.reporter_id == people["gridworker_a"].pk  # asking does not touch the case
+
+
 def test_numbers_follow_each_other_within_the_year(drive):
     numbers = [drive.report().number for _ in range(3)]
     serials = [int(n[-6:]) for n in numbers]
