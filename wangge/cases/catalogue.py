@@ -71,12 +71,62 @@ def _check_department(region_key: str, department: Department | None) -> None:
         raise DomainError("责任部门须在清单所属区域内", field="department")
 
 
-def _save(instance, fields) -> None:
+def _save(instance) -> None:
     try:
         instance.full_clean()
     except ValidationError as exc:
         raise validation_error_to_domain(exc) from None
     instance.save()
+
+
+def _check_code_free(instance, label: str) -> None:
+    """The (normalised) code is not used by another entry of the same region's list."""
+    taken = type(instance).objects.filter(region_key=instance.region_key, code=instance.code)
+    if taken.exclude(pk=instance.pk).exists():
+        raise DomainError(f"{label} {instance.code} 已被使用", code="duplicate", field="code")
+
+
+def _check_may_change(actor, instance, missing: str) -> None:
+    require(actor, MANAGE_CATALOGUE)
+    if actor is not None and not in_scope(actor, instance.region_key):
+        raise NotFound(missing)
+
+
+def _create(*, actor, instance, apply, values: dict, verb: str, code_label: str):
+    apply(instance, values)
+    _check_code_free(instance, code_label)
+    _save(instance)
+    audit.record(actor=actor, verb=verb, target=instance, scope_key=instance.region_key, after=audit.snapshot(instance))
+    return instance
+
+
+def _update(*, actor, instance, apply, changes: dict, fields: list[str], verb: str, code_label: str, missing: str):
+    _check_may_change(actor, instance, missing)
+    unknown = set(changes) - (set(fields) - {"region_key"})
+    if unknown:
+        raise TypeError(f"{verb} takes no {', '.join(sorted(unknown))}")
+    instance = type(instance).objects.select_for_update().get(pk=instance.pk)
+    before = audit.snapshot(instance)
+    apply(instance, changes)
+    if "code" in changes:
+        _check_code_free(instance, code_label)
+    _save(instance)
+    audit.record(
+        actor=actor,
+        verb=verb,
+        target=instance,
+        scope_key=instance.region_key,
+        before=before,
+        after=audit.snapshot(instance),
+    )
+    return instance
+
+
+def _delete(*, actor, instance, verb: str) -> None:
+    audit.record(
+        actor=actor, verb=verb, target=instance, scope_key=instance.region_key, before=audit.snapshot(instance)
+    )
+    instance.delete()
 
 
 def _apply_category(category: Category, values: dict) -> None:
@@ -111,80 +161,54 @@ def category_create(
     department: Department | None = None,
     closing_condition: str = "",
     sort_order: int = 0,
+    is_active: bool = True,
     region_key: str | None = None,
 ) -> Category:
     """Add a line to the catalogue of the administrator's region (or `region_key` inside it)."""
     require(actor, MANAGE_CATALOGUE)
-    key = _region_key(actor, region_key)
-    category = Category(region_key=key)
-    _apply_category(
-        category,
-        {
-            "code": code,
-            "name": name,
-            "kind": kind,
-            "parent": parent,
-            "department": department,
-            "time_limit": time_limit,
-            "time_unit": time_unit,
-            "closing_condition": closing_condition,
-            "sort_order": sort_order,
-        },
+    values = {
+        "code": code,
+        "name": name,
+        "kind": kind,
+        "parent": parent,
+        "department": department,
+        "time_limit": time_limit,
+        "time_unit": time_unit,
+        "closing_condition": closing_condition,
+        "sort_order": sort_order,
+        "is_active": is_active,
+    }
+    category = Category(region_key=_region_key(actor, region_key))
+    return _create(
+        actor=actor, instance=category, apply=_apply_category, values=values, verb="category.create", code_label="编码"
     )
-    if Category.objects.filter(region_key=key, code=category.code).exists():
-        raise DomainError(f"编码 {category.code} 已被使用", code="duplicate", field="code")
-    _save(category, CATEGORY_FIELDS)
-    audit.record(actor=actor, verb="category.create", target=category, scope_key=key, after=audit.snapshot(category))
-    return category
 
 
 @transaction.atomic
 def category_update(*, actor, category: Category, **changes) -> Category:
     """Change a category's name, tree place, department, time limit, closing condition or status.
     A new time limit applies to cases dispatched from now on."""
-    require(actor, MANAGE_CATALOGUE)
-    if actor is not None and not in_scope(actor, category.region_key):
-        raise NotFound("事项类别不存在，或不在您的管辖范围内")
-    allowed = set(CATEGORY_FIELDS) - {"region_key"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise TypeError(f"category_update takes no {', '.join(sorted(unknown))}")
-    category = Category.objects.select_for_update().get(pk=category.pk)
-    before = audit.snapshot(category)
-    if "code" in changes and changes["code"] != category.code:
-        if Category.objects.filter(region_key=category.region_key, code=changes["code"]).exists():
-            raise DomainError(f"编码 {changes['code']} 已被使用", code="duplicate", field="code")
-    _apply_category(category, changes)
-    _save(category, CATEGORY_FIELDS)
-    audit.record(
+    return _update(
         actor=actor,
+        instance=category,
+        apply=_apply_category,
+        changes=changes,
+        fields=CATEGORY_FIELDS,
         verb="category.update",
-        target=category,
-        scope_key=category.region_key,
-        before=before,
-        after=audit.snapshot(category),
+        code_label="编码",
+        missing="事项类别不存在，或不在您的管辖范围内",
     )
-    return category
 
 
 @transaction.atomic
 def category_delete(*, actor, category: Category) -> None:
     """Remove a category nothing uses yet; one in use is retired with `is_active=False` instead."""
-    require(actor, MANAGE_CATALOGUE)
-    if actor is not None and not in_scope(actor, category.region_key):
-        raise NotFound("事项类别不存在，或不在您的管辖范围内")
+    _check_may_change(actor, category, "事项类别不存在，或不在您的管辖范围内")
     if Case.objects.filter(category=category).exists() or category.children.exists():
         raise Conflict("该类别已有案件或下级类别，不能删除；请改为停用", code="in_use")
     if category.access_items.exists():
         raise Conflict("该类别在社区工作准入目录中，不能删除；请改为停用", code="in_use")
-    audit.record(
-        actor=actor,
-        verb="category.delete",
-        target=category,
-        scope_key=category.region_key,
-        before=audit.snapshot(category),
-    )
-    category.delete()
+    _delete(actor=actor, instance=category, verb="category.delete")
 
 
 def _apply_access(item: AccessCatalogueItem, values: dict) -> None:
@@ -206,56 +230,45 @@ def _apply_access(item: AccessCatalogueItem, values: dict) -> None:
 
 @transaction.atomic
 def access_item_create(
-    *, actor, code: str, name: str, kind: str, basis: str = "", category: Category | None = None, region_key=None
+    *,
+    actor,
+    code: str,
+    name: str,
+    kind: str,
+    basis: str = "",
+    category: Category | None = None,
+    is_active: bool = True,
+    region_key=None,
 ) -> AccessCatalogueItem:
     """Add an item to the community work access catalogue of the administrator's region."""
     require(actor, MANAGE_CATALOGUE)
+    values = {"code": code, "name": name, "kind": kind, "basis": basis, "category": category, "is_active": is_active}
     item = AccessCatalogueItem(region_key=_region_key(actor, region_key))
-    _apply_access(item, {"code": code, "name": name, "kind": kind, "basis": basis, "category": category})
-    if AccessCatalogueItem.objects.filter(region_key=item.region_key, code=item.code).exists():
-        raise DomainError(f"编号 {item.code} 已被使用", code="duplicate", field="code")
-    _save(item, ACCESS_FIELDS)
-    audit.record(
-        actor=actor, verb="access_item.create", target=item, scope_key=item.region_key, after=audit.snapshot(item)
+    return _create(
+        actor=actor, instance=item, apply=_apply_access, values=values, verb="access_item.create", code_label="编号"
     )
-    return item
 
 
 @transaction.atomic
 def access_item_update(*, actor, item: AccessCatalogueItem, **changes) -> AccessCatalogueItem:
-    require(actor, MANAGE_CATALOGUE)
-    if actor is not None and not in_scope(actor, item.region_key):
-        raise NotFound("准入事项不存在，或不在您的管辖范围内")
-    unknown = set(changes) - (set(ACCESS_FIELDS) - {"region_key"})
-    if unknown:
-        raise TypeError(f"access_item_update takes no {', '.join(sorted(unknown))}")
-    item = AccessCatalogueItem.objects.select_for_update().get(pk=item.pk)
-    before = audit.snapshot(item)
-    if "code" in changes and changes["code"] != item.code:
-        if AccessCatalogueItem.objects.filter(region_key=item.region_key, code=changes["code"]).exists():
-            raise DomainError(f"编号 {changes['code']} 已被使用", code="duplicate", field="code")
-    _apply_access(item, changes)
-    _save(item, ACCESS_FIELDS)
-    audit.record(
+    """Change an access catalogue item, or retire it with `is_active=False`."""
+    return _update(
         actor=actor,
+        instance=item,
+        apply=_apply_access,
+        changes=changes,
+        fields=ACCESS_FIELDS,
         verb="access_item.update",
-        target=item,
-        scope_key=item.region_key,
-        before=before,
-        after=audit.snapshot(item),
+        code_label="编号",
+        missing="准入事项不存在，或不在您的管辖范围内",
     )
-    return item
 
 
 @transaction.atomic
 def access_item_delete(*, actor, item: AccessCatalogueItem) -> None:
-    require(actor, MANAGE_CATALOGUE)
-    if actor is not None and not in_scope(actor, item.region_key):
-        raise NotFound("准入事项不存在，或不在您的管辖范围内")
-    audit.record(
-        actor=actor, verb="access_item.delete", target=item, scope_key=item.region_key, before=audit.snapshot(item)
-    )
-    item.delete()
+    """Remove an item from the access catalogue. Administrators of its region."""
+    _check_may_change(actor, item, "准入事项不存在，或不在您的管辖范围内")
+    _delete(actor=actor, instance=item, verb="access_item.delete")
 
 
 # ---- import from a spreadsheet -----------------------------------------------------------------
@@ -380,6 +393,7 @@ def import_catalogue(*, actor, rows: list[CatalogueRow], region_key: str | None 
     created = updated = 0
     by_code = dict(existing)
     pending = list(parsed)
+    events = []
     while pending:
         ready = [p for p in pending if not p["parent_code"] or p["parent_code"] in by_code]
         for values in ready:
@@ -387,15 +401,29 @@ def import_catalogue(*, actor, rows: list[CatalogueRow], region_key: str | None 
             fields = {k: v for k, v in values.items() if k != "parent_code"} | {"parent": parent}
             category = by_code.get(values["code"])
             if category is None:
-                category = Category(region_key=key)
+                category, before, verb = Category(region_key=key), None, "category.create"
                 created += 1
             else:
+                before, verb = audit.snapshot(category), "category.update"
                 updated += 1
             for name, value in fields.items():
                 setattr(category, name, value)
-            _save(category, CATEGORY_FIELDS)
+            _save(category)
             by_code[category.code] = category
+            # Each category keeps its own history, whichever way it was changed.
+            events.append(
+                audit.build(
+                    actor=actor,
+                    verb=verb,
+                    target=category,
+                    scope_key=key,
+                    before=before,
+                    after=audit.snapshot(category),
+                    note="导入",
+                )
+            )
         pending = [p for p in pending if p not in ready]
+    audit.record_many(events)
     audit.record(
         actor=actor,
         verb="category.import",

@@ -52,14 +52,6 @@ def _is_verifier(user, case) -> bool:
     return _scoped(user, case, Role.GRID_WORKER, Role.PART_TIME_GRID_WORKER)
 
 
-def _is_assistant(user, case) -> bool:
-    return (
-        user.role == Role.DEPARTMENT_HANDLER
-        and user.scope_department_id is not None
-        and case.assists.filter(department_id=user.scope_department_id).exists()
-    )
-
-
 SORTER = Party(
     "sorter",
     gettext_lazy("社区工作者、街道派单员或12345受理员"),
@@ -69,7 +61,6 @@ COMMUNITY = Party("community", gettext_lazy("本社区的社区工作者"), lamb
 DISPATCHER = Party("dispatcher", gettext_lazy("案件所在层级的街道或区县派单员"), _is_dispatcher)
 HOLDER = Party("holder", gettext_lazy("案件当前所在层级的负责人（社区工作者或派单员）"), _is_holder)
 HANDLER = Party("handler", gettext_lazy("主办部门的承办人（社区自办时为社区工作者）"), _is_handler)
-ASSISTANT = Party("assistant", gettext_lazy("协办部门的承办人"), _is_assistant)
 VERIFIER = Party("verifier", gettext_lazy("案件所在网格的网格员"), _is_verifier)
 REPORTER = Party(
     "reporter", gettext_lazy("上报人本人"), lambda u, c: c.reporter_id is not None and c.reporter_id == u.pk
@@ -98,13 +89,14 @@ def acting_level(actor, case: Case) -> int:
     return CaseLevel.STREET
 
 
-def can_see(user, case: Case) -> bool:
-    """The Python mirror of `selectors.visible_cases` for one case."""
+def can_see(user, case: Case, *, own_reports: bool = True) -> bool:
+    """The Python mirror of `selectors.visible_cases` for one case; `own_reports=False` asks
+    whether the user's role and scope alone would show it."""
     if user is None:
         return True
     if not user.is_authenticated or not user.is_active:
         return False
-    if case.reporter_id is not None and case.reporter_id == user.pk:
+    if own_reports and case.reporter_id is not None and case.reporter_id == user.pk:
         return True
     if user.role == Role.RESIDENT:
         return False

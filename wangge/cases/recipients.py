@@ -28,11 +28,6 @@ def dispatchers(case: Case, level: int | None = None) -> list:
     return list(_users().filter(role=Role.STREET_DISPATCHER, scope_region__key=key))
 
 
-def next_level_dispatchers(case: Case) -> list:
-    """The street's dispatchers for a community-level case, the district's for a street-level one."""
-    return dispatchers(case, max(case.level - 1, CaseLevel.DISTRICT))
-
-
 def closers(case: Case) -> list:
     return dispatchers(case)
 

@@ -275,12 +275,7 @@ def _sees_as_staff(user, case: Case) -> bool:
         return False
     if case.reporter_id == user.pk:
         # Staff who reported it see the internal timeline only if their scope covers it too.
-        reporter = case.reporter_id
-        case.reporter_id = None
-        try:
-            return can_see(user, case)
-        finally:
-            case.reporter_id = reporter
+        return can_see(user, case, own_reports=False)
     return True
 
 

@@ -66,9 +66,12 @@ LANDLINE = r"^0[1-9][0-9]{1,2}-?[0-9]{7,8}$"
 def allocate_number(year: int) -> str:
     """The next readable number of the year, e.g. WG-2026-000123. Call inside the transaction that
     creates the case: the counter row stays locked until it ends, so numbers never repeat."""
-    CaseNumberCounter.objects.bulk_create([CaseNumberCounter(year=year, last=0)], ignore_conflicts=True)
-    CaseNumberCounter.objects.filter(year=year).update(last=F("last") + 1)
-    last = CaseNumberCounter.objects.filter(year=year).values_list("last", flat=True).get()
+    counter = CaseNumberCounter.objects.filter(year=year)
+    if not counter.update(last=F("last") + 1):
+        # The year's first case: create its row (whoever comes second waits, then finds it).
+        CaseNumberCounter.objects.bulk_create([CaseNumberCounter(year=year, last=0)], ignore_conflicts=True)
+        counter.update(last=F("last") + 1)
+    last = counter.values_list("last", flat=True).get()
     return f"WG-{year}-{last:06d}"
 
 
@@ -180,9 +183,9 @@ def case_report(
         found = category_for_code(code=category, region_key=region_key)
         if found is None:
             raise DomainError(f"事项类别 {category} 不存在", field="category")
-        category = found
-    if category:
-        category = check_category(Category.objects.filter(pk=category.pk).first(), case)
+        category = check_category(found, case)
+    elif category:
+        category = check_category(Category.objects.filter(pk=category.pk).first(), case)  # as it is now
     source_ref = (source_ref or "").strip()
     if len(source_ref) > 64:
         raise DomainError("来源编号不能超过64个字符", field="source_ref")
@@ -225,8 +228,9 @@ def case_report(
     )
     try:
         # The table's constraints hold by construction here (status, level, version are set above;
-        # the source reference was checked): skipping their one-query-each check keeps intake short.
-        case.full_clean(exclude=["number"], validate_constraints=False)
+        # the source reference was checked), and the category, reporter and grid were just read in
+        # this transaction: skipping their one-query-each checks keeps intake short.
+        case.full_clean(exclude=["number", "category", "reporter", "grid"], validate_constraints=False)
     except ValidationError as exc:
         raise validation_error_to_domain(exc) from None
     # Taken last: the counter row stays locked until commit, so the less follows, the more

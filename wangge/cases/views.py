@@ -308,6 +308,24 @@ def category_list(request):
     return render(request, "cases/catalogue.html", {"page": page, "q": q, "items": items})
 
 
+def _catalogue_form(request, form, save, *, saved: str, done: str, title: str):
+    """The add/edit page of a catalogue entry: `save(cleaned_data)` calls the service; a refusal
+    goes back onto its field."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(dict(form.cleaned_data))
+        except DomainError as error:
+            if error.status != 400:
+                raise
+            _apply_error(form, error)
+        else:
+            messages.success(request, saved)
+            return redirect(done)
+    return render(
+        request, "cases/catalogue_form.html", {"form": form, "title": title}, status=400 if form.errors else 200
+    )
+
+
 @login_required
 def category_edit(request, pk=None):
     user = request.user
@@ -327,36 +345,27 @@ def category_edit(request, pk=None):
             "sort_order": category.sort_order,
             "is_active": category.is_active,
         }
-    form = CategoryForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            region_key = category.region_key if category else user.scope_key
-            data["parent"] = _category_by_code(user, data["parent"], region_key, "parent")
-            code = data["department"]
-            data["department"] = Department.objects.filter(code=code).first() if code else None
-            if code and data["department"] is None:
-                raise DomainError(_("部门 %(c)s 不存在") % {"c": code}, field="department")
-            data["sort_order"] = data["sort_order"] or 0
-            if category is None:
-                is_active = data.pop("is_active")
-                category = catalogue.category_create(actor=user, **data)
-                if not is_active:
-                    catalogue.category_update(actor=user, category=category, is_active=False)
-            else:
-                catalogue.category_update(actor=user, category=category, **data)
-        except DomainError as error:
-            if error.status != 400:
-                raise
-            _apply_error(form, error)
+
+    def save(data):
+        region_key = category.region_key if category else user.scope_key
+        data["parent"] = _category_by_code(user, data["parent"], region_key, "parent")
+        code = data["department"]
+        data["department"] = Department.objects.filter(code=code).first() if code else None
+        if code and data["department"] is None:
+            raise DomainError(_("部门 %(c)s 不存在") % {"c": code}, field="department")
+        data["sort_order"] = data["sort_order"] or 0
+        if category is None:
+            catalogue.category_create(actor=user, **data)
         else:
-            messages.success(request, _("事项类别已保存"))
-            return redirect("cases:catalogue")
-    return render(
+            catalogue.category_update(actor=user, category=category, **data)
+
+    return _catalogue_form(
         request,
-        "cases/catalogue_form.html",
-        {"form": form, "title": _("修改事项类别") if category else _("新增事项类别")},
-        status=400 if form.errors else 200,
+        CategoryForm(request.POST or None, initial=initial),
+        save,
+        saved=_("事项类别已保存"),
+        done=reverse("cases:catalogue"),
+        title=_("修改事项类别") if category else _("新增事项类别"),
     )
 
 
@@ -375,29 +384,20 @@ def access_edit(request, pk=None):
             "category": item.category.code if item.category_id else "",
             "is_active": item.is_active,
         }
-    form = AccessItemForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            region_key = item.region_key if item else user.scope_key
-            data["category"] = _category_by_code(user, data["category"], region_key, "category")
-            if item is None:
-                is_active = data.pop("is_active")
-                item = catalogue.access_item_create(actor=user, **data)
-                if not is_active:
-                    catalogue.access_item_update(actor=user, item=item, is_active=False)
-            else:
-                catalogue.access_item_update(actor=user, item=item, **data)
-        except DomainError as error:
-            if error.status != 400:
-                raise
-            _apply_error(form, error)
+
+    def save(data):
+        region_key = item.region_key if item else user.scope_key
+        data["category"] = _category_by_code(user, data["category"], region_key, "category")
+        if item is None:
+            catalogue.access_item_create(actor=user, **data)
         else:
-            messages.success(request, _("准入事项已保存"))
-            return redirect(reverse("cases:catalogue") + "#access")
-    return render(
+            catalogue.access_item_update(actor=user, item=item, **data)
+
+    return _catalogue_form(
         request,
-        "cases/catalogue_form.html",
-        {"form": form, "title": _("修改准入事项") if item else _("新增准入事项")},
-        status=400 if form.errors else 200,
+        AccessItemForm(request.POST or None, initial=initial),
+        save,
+        saved=_("准入事项已保存"),
+        done=reverse("cases:catalogue") + "#access",
+        title=_("修改准入事项") if item else _("新增准入事项"),
     )

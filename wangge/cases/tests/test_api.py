@@ -244,3 +244,29 @@ def test_departments_for_dispatch_suggest_the_categorys_line(drive, people):
     suggested = [d["code"] for d in body if d["suggested"]]
     assert suggested == ["510502-CG"]  # the city's 城管 line, at the case's district
     assert "510504-CG" not in {d["code"] for d in body}
+
+
+def test_a_nul_character_in_a_json_body_is_refused_on_its_field_not_a_500(drive, people):
+    # PostgreSQL refuses NUL in text; the request must be answered before any query carries one.
+    case = drive.report()
+    hotline = client(people, "hotline")
+    body = {"text": "楼下餐馆油烟扰民", "channel": "hotline", "lng": A1[0], "lat": A1[1], "reporter_name": "王\u0000"}
+    response = post(hotline, "/api/v1/cases", body)
+    assert response.status_code == 400 and response.json()["field"] == "reporter_name"
+    assert Case.objects.count() == 1
+    response = post(
+        client(people, "community_a"),
+        f"/api/v1/cases/{case.number}/reject",
+        {"expected_version": 1, "reason": "重复\u0000"},
+    )
+    assert response.status_code == 400 and response.json()["field"] == "reason"
+    response = post(
+        hotline,
+        f"/api/v1/cases/{case.number}/dispatch",
+        {"expected_version": 1, "lead": "x", "assisting": ["a", "\u0000"]},
+    )
+    assert response.status_code == 400 and response.json()["field"] == "assisting.1"
+    assert Case.objects.get(pk=case.pk).version == 1
+    # The same text as an escaped backslash is ordinary text, not a NUL.
+    response = post(hotline, "/api/v1/cases", body | {"reporter_name": "王\\u0000", "reporter_phone": "13800000000"})
+    assert response.status_code == 201, response.content

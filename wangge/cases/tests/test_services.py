@@ -43,11 +43,38 @@ def test_a_report_is_placed_in_its_grid_numbered_and_the_community_told(drive, p
     assert AuditEvent.objects.filter(verb="case.report", target_id=str(case.pk), scope_key=case.region_key).exists()
 
 
+def test_staff_who_reported_a_case_outside_their_scope_see_only_its_public_timeline(drive, people):
+    case = drive.report(where=A2, by="gridworker_a")  # grid A2 is not gridworker_a's grid
+    services.case_note(case=case, actor=people["dispatcher_a"], text="内部：已联系物业")
+
+    def actions(who):
+        return [e.action for e in selectors.case_timeline(user=people[who], case=case)]
+
+    assert actions("gridworker_a") == ["report"]
+    assert actions("gridworker_a2") == actions("dispatcher_a") == ["report", "note"]
+    assert case.reporter_id == people["gridworker_a"].pk  # asking does not touch the case
+
+
 def test_numbers_follow_each_other_within_the_year(drive):
     numbers = [drive.report().number for _ in range(3)]
     serials = [int(n[-6:]) for n in numbers]
     assert serials == list(range(serials[0], serials[0] + 3))
     assert len({n[:8] for n in numbers}) == 1
+
+
+@pytest.mark.parametrize("category", ["garbage", "0101"])
+def test_a_report_costs_a_fixed_handful_of_queries(drive, people, catalogue, django_assert_max_num_queries, category):
+    drive.report()  # the year's number counter exists and the grid index is built, as on a working day
+    given = catalogue[category] if category in catalogue else category
+    with django_assert_max_num_queries(12):
+        services.case_report(
+            actor=people["resident_a"],
+            text="小区门口垃圾堆积",
+            channel=Channel.RESIDENT,
+            category=given,
+            lng=A1[0],
+            lat=A1[1],
+        )
 
 
 def test_hotline_callers_phone_is_stored_encrypted_and_shown_masked(drive, people):
@@ -412,6 +439,10 @@ def test_import_catalogue_creates_and_updates_by_code_and_refuses_bad_files_whol
     assert result == {"created": 2, "updated": 1}
     assert Category.objects.get(region_key="5105", code="0501").parent.code == "05"
     assert Category.objects.get(region_key="5105", code="0101").time_limit == 2
+    changed = AuditEvent.objects.get(verb="category.update", target_id=str(catalogue["garbage"].pk))
+    assert changed.before["time_limit"] == 1 and changed.after["time_limit"] == 2 and changed.note == "导入"
+    new = Category.objects.get(region_key="5105", code="0501")
+    assert AuditEvent.objects.get(verb="category.create", target_id=str(new.pk)).after["parent_id"] == new.parent_id
     bad = (
         "编码,名称,上级编码,类型,责任部门,时限,时限单位\n0601,扬尘,99,事件,NOPE,0,周\n0601,重复,,怪,,1,工作日\n"
     ).encode("gb18030")

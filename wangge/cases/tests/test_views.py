@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from wangge.cases import services
-from wangge.cases.models import Case, CaseEvent, Category, Status
+from wangge.cases.models import AccessCatalogueItem, Case, CaseEvent, Category, Status
 from wangge.core.models import AuditEvent
 
 from .conftest import A1, B1, GRID_A1, PNG, photo
@@ -357,3 +357,8 @@ def test_an_administrator_lists_creates_and_edits_the_catalogue(login, catalogue
         "/cases/catalogue/access/new/", {"code": "A09", "name": "协助清理小广告", "kind": "assist", "category": "0101"}
     )
     assert response.status_code == 302
+    # Added with 启用 unticked: created retired, in one write with one audit record.
+    item = AccessCatalogueItem.objects.get(code="A09")
+    assert not item.is_active and item.category.code == "0101"
+    assert list(AuditEvent.objects.filter(target_id=str(item.pk), verb__startswith="access_item.").values_list(
+        "verb", "after__is_active")) == [("access_item.create", False)]  # fmt: skip
