@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from wangge.accounts.roles import KEEP_LEDGERS, MANAGE_CARE, REVEAL_PII, VIEW_PEOPLE, require
 from wangge.core import pii
 from wangge.core.errors import DomainError
+from wangge.core.validators import is_ascii_digits
 
 from . import selectors, services
 from .common import KEEP, household_address, today
@@ -61,6 +62,13 @@ def _resident_rows(residents) -> list[dict]:
         }
         for r in residents
     ]
+
+
+def record_id(value) -> int | None:
+    """A record id named by a query or form value; anything else ("²", "١", thousands of digits)
+    names nothing, so the page asks for a choice instead of failing."""
+    value = str(value or "")
+    return int(value) if len(value) <= 18 and is_ascii_digits(value) else None
 
 
 def _query_without(request, *names) -> str:
@@ -143,7 +151,8 @@ def resident_create(request):
     user = request.user
     require(user, KEEP_LEDGERS)
     household_id = request.POST.get("household") or request.GET.get("household")
-    household = selectors.household_get(user=user, pk=int(household_id)) if str(household_id).isdigit() else None
+    pk = record_id(household_id)
+    household = selectors.household_get(user=user, pk=pk) if pk is not None else None
     form = ResidentCreateForm(request.POST or None, initial={"household": household_id, "moved_in": today()})
     if request.method == "POST" and form.is_valid():
         if household is None:
@@ -206,10 +215,8 @@ def resident_edit(request, pk):
 
 
 def _picked_household(request, form):
-    value = form.data.get("household") if form.is_bound else None
-    if value and str(value).isdigit():
-        return selectors.household_get(user=request.user, pk=int(value))
-    return None
+    pk = record_id(form.data.get("household")) if form.is_bound else None
+    return selectors.household_get(user=request.user, pk=pk) if pk is not None else None
 
 
 @login_required
@@ -252,8 +259,8 @@ def resident_move_in(request):
         "on": today(),
     }
     form = MoveInByIdForm(request.POST or None, initial=initial)
-    household_id = form.data.get("household") if form.is_bound else initial["household"]
-    household = selectors.household_get(user=user, pk=int(household_id)) if str(household_id).isdigit() else None
+    pk = record_id(form.data.get("household") if form.is_bound else initial["household"])
+    household = selectors.household_get(user=user, pk=pk) if pk is not None else None
     if request.method == "POST" and form.is_valid():
         try:
             if household is None:
