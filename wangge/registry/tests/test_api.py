@@ -322,6 +322,14 @@ def test_house_attributes_and_owner_reveal(ledger, client_for):
     assert patch(client, f"/api/v1/houses/{house.pk}", {"area_m2": -1}).json()["field"] == "area_m2"
     listed = client.get("/api/v1/houses", {"use": "rented"}).json()["items"]
     assert [h["id"] for h in listed] == [house.pk]
+    # null clears: text fields become empty, the area becomes unrecorded; fields left out stay.
+    cleared = patch(client, f"/api/v1/houses/{house.pk}", {"owner_name": None, "area_m2": None}).json()
+    assert (cleared["owner_name"], cleared["area_m2"], cleared["use"]) == ("", None, "rented")
+    visited = post(
+        client, "/api/v1/visits", {"household_id": house.pk, "house": {"use": None, "owner_phone": None}}
+    ).json()
+    house.refresh_from_db()
+    assert visited["changes"]["house"]["use"] == "" and (house.use, house.owner_phone_masked) == ("", "")
 
 
 def test_care_and_due_visits_through_the_api(ledger, users, client_for, register):
