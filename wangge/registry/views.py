@@ -71,6 +71,17 @@ def record_id(value) -> int | None:
     return int(value) if len(value) <= 18 and is_ascii_digits(value) else None
 
 
+def listed(select, **filters):
+    """A list page's selector call: (result, None), or (None, the reason) when a filter is refused
+    so the page can say so; a region outside the scope stays the 404 of any missing object."""
+    try:
+        return select(**filters), None
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return None, exc.message
+
+
 def _query_without(request, *names) -> str:
     query = request.GET.copy()
     for name in names:
@@ -97,16 +108,10 @@ def resident_list(request):
         # Post/redirect/get: an ordinary search gets a URL that pages and can be bookmarked.
         query = urlencode(filters)
         return redirect(reverse("registry:residents") + (f"?{query}" if query else ""))
-    page = search = None
-    error = None
-    try:
-        page, search = selectors.resident_search(
-            user=request.user, cursor=request.GET.get("cursor", ""), limit=50, **filters
-        )
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        error = exc.message
+    found, error = listed(
+        selectors.resident_search, user=request.user, cursor=request.GET.get("cursor", ""), limit=50, **filters
+    )
+    page, search = found or (None, None)
     secret = mode in SECRET_MODES
     rows = _resident_rows(page.items) if page else []
     return render(
@@ -359,18 +364,13 @@ def house_list(request):
     require(request.user, VIEW_PEOPLE)
     region = request.GET.get("region", "").strip()
     use = request.GET.get("use")
-    error = page = None
-    try:
-        page = selectors.house_list(
-            user=request.user,
-            region=region,
-            use=use if use is not None and use != "all" else None,
-            cursor=request.GET.get("cursor", ""),
-        )
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        error = exc.message
+    page, error = listed(
+        selectors.house_list,
+        user=request.user,
+        region=region,
+        use=use if use is not None and use != "all" else None,
+        cursor=request.GET.get("cursor", ""),
+    )
     return render(
         request,
         "registry/houses.html",

@@ -318,3 +318,16 @@ def test_a_record_id_that_is_not_plain_digits_names_nothing(pages, client_for, v
         .exclude(pk__in=[pages["a"]["care"].pk, pages["b"]["care"].pk])
         .exists()
     )
+
+
+def test_list_pages_say_which_filter_is_refused_and_404_a_region_outside_the_scope(pages, client_for):
+    client = client_for("community_a")
+    for url, reason in (
+        ("/registry/houses/?use=castle", "房屋用途应为"),
+        ("/registry/care/?group=castle", "未知的关爱类别：castle"),
+        ("/registry/?cursor=x", "翻页参数无效"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200 and reason in response.content.decode(), url
+    for url in ("/registry/houses/", "/registry/care/", "/registry/"):
+        assert client.get(url, {"region": "510502002001001"}).status_code == 404, url
