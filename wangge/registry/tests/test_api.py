@@ -11,7 +11,7 @@ from wangge.core import pii
 from wangge.core.models import AuditEvent
 from wangge.regions.models import Household
 from wangge.registry import services
-from wangge.registry.models import Resident, Visit
+from wangge.registry.models import Residence, Resident, Visit
 
 from .conftest import make_id
 
@@ -388,6 +388,7 @@ def test_move_in_by_id_number_through_the_api(ledger, users, client_for, registe
     elsewhere = register("b101", "外来")
     services.resident_update(actor=None, resident=elsewhere, id_number=number)
     services.resident_depart(actor=None, resident=elsewhere, on=datetime.date(2025, 1, 1))
+    Residence.objects.filter(resident=elsewhere).update(note="乙社区的说明")
     client = client_for("gridworker_a")
     response = post(
         client,
@@ -397,5 +398,5 @@ def test_move_in_by_id_number_through_the_api(ledger, users, client_for, registe
     assert response.status_code == 200 and response.json()["id"] == elsewhere.pk
     history = client.get(f"/api/v1/residents/{elsewhere.pk}/history").json()
     assert [h["address"] for h in history] == ["（辖区外）", "001001花园1栋1单元101"]
-    assert history[0]["household_id"] is None
+    assert history[0]["household_id"] is None and history[0]["note"] == ""  # as the page: dates only
     assert pii.decrypt(Resident.objects.get(pk=elsewhere.pk).id_cipher) == number
