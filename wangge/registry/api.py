@@ -56,18 +56,27 @@ def _household(request, household_id: int):
 # ---- residents ---------------------------------------------------------------------------
 
 
-@router.get("/residents", response=ResidentPageOut, summary="居民台账：搜索与列表（按游标翻页）")
-def list_residents(request: HttpRequest, filters: Query[ResidentQuery]):
+def _house_changes(house: HouseUpdateIn | None) -> dict:
+    """The house fields a request sets; null clears a text field (area stays None: not recorded)."""
+    changes = house.dict(exclude_unset=True) if house is not None else {}
+    return {k: ("" if v is None and k != "area_m2" else v) for k, v in changes.items()}
+
+
+def _resident_page(request, filters: ResidentQuery) -> dict:
     page, search = selectors.resident_search(user=request.user, **filters.dict())
     return {"items": page.items, "next_cursor": page.next_cursor, "search_mode": search.mode}
+
+
+@router.get("/residents", response=ResidentPageOut, summary="居民台账：搜索与列表（按游标翻页）")
+def list_residents(request: HttpRequest, filters: Query[ResidentQuery]):
+    return _resident_page(request, filters)
 
 
 @router.post("/residents/search", response=ResidentPageOut, summary="居民台账搜索（POST，号码不进入网址和日志）")
 def search_residents(request: HttpRequest, payload: ResidentQuery):
     """The same search as GET /residents, with the filters in the body: use it for full ID
     numbers and phones, which should not appear in URLs or access logs."""
-    page, search = selectors.resident_search(user=request.user, **payload.dict())
-    return {"items": page.items, "next_cursor": page.next_cursor, "search_mode": search.mode}
+    return _resident_page(request, payload)
 
 
 @router.post("/residents", response={201: ResidentDetailOut}, summary="登记居民（一人一档，身份证号不可重复）")
@@ -157,8 +166,7 @@ def get_house(request: HttpRequest, household_id: int):
 @router.patch("/houses/{household_id}", response=HouseOut, summary="修改房屋用途、面积、产权人")
 def update_house(request: HttpRequest, household_id: int, payload: HouseUpdateIn):
     household = _household(request, household_id)
-    changes = {k: ("" if v is None and k != "area_m2" else v) for k, v in payload.dict(exclude_unset=True).items()}
-    return services.household_update(actor=request.user, household=household, **changes)
+    return services.household_update(actor=request.user, household=household, **_house_changes(payload))
 
 
 @router.get("/houses/{household_id}/residents", response=list[ResidentOut], summary="房屋现住居民")
@@ -245,12 +253,11 @@ def create_visit(request: HttpRequest, payload: VisitIn):
     user = request.user
     household = _household(request, payload.household_id)
     care_records = selectors.care_by_ids(user=user, ids=[c.record_id for c in payload.care], field="care")
-    house = payload.house.dict(exclude_unset=True) if payload.house else {}
     report = services.VisitInput(
         met=selectors.residents_by_ids(user=user, ids=payload.met, field="met"),
         met_others=payload.met_others,
         notes=payload.notes,
-        house={k: ("" if v is None and k != "area_m2" else v) for k, v in house.items()},
+        house=_house_changes(payload.house),
         departed=selectors.residents_by_ids(user=user, ids=payload.departed, field="departed"),
         newcomers=[n.dict() for n in payload.newcomers],
         care=[(record, c.note) for record, c in zip(care_records, payload.care)],

@@ -14,7 +14,7 @@ from . import selectors, services
 from .common import household_address, today
 from .forms import CareEndForm, CareForm, VisitForm
 from .services import VisitInput
-from .views import _form_error, _query_without
+from .views import _form_error, _query_without, listed, record_id
 
 # ---- visits ------------------------------------------------------------------------------
 
@@ -123,20 +123,15 @@ def problem_list(request):
 def care_list(request):
     require(request.user, VIEW_PEOPLE)
     group = request.GET.get("group", "")
-    error = page = None
-    try:
-        page = selectors.care_list(
-            user=request.user,
-            group=group,
-            region=request.GET.get("region", "").strip(),
-            unassigned=request.GET.get("unassigned") == "1",
-            include_ended=request.GET.get("ended") == "1",
-            cursor=request.GET.get("cursor", ""),
-        )
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        error = exc.message
+    page, error = listed(
+        selectors.care_list,
+        user=request.user,
+        group=group,
+        region=request.GET.get("region", "").strip(),
+        unassigned=request.GET.get("unassigned") == "1",
+        include_ended=request.GET.get("ended") == "1",
+        cursor=request.GET.get("cursor", ""),
+    )
     return render(
         request,
         "registry/care_list.html",
@@ -156,10 +151,10 @@ def care_list(request):
 def care_create(request):
     user = request.user
     require(user, MANAGE_CARE)
-    resident_id = request.POST.get("resident") or request.GET.get("resident", "")
-    if not str(resident_id).isdigit():
+    resident_id = record_id(request.POST.get("resident") or request.GET.get("resident"))
+    if resident_id is None:
         return redirect("registry:residents")
-    resident = selectors.resident_get(user=user, pk=int(resident_id))
+    resident = selectors.resident_get(user=user, pk=resident_id)
     candidates = list(selectors.visitor_candidates(user=user, region_key=resident.region_key))
     form = CareForm(
         request.POST or None,

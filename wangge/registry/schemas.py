@@ -109,6 +109,10 @@ class ResidenceOut(Schema):
     def resolve_address(obj) -> str:
         return household_address(obj.household) if obj.visible else "（辖区外）"
 
+    @staticmethod
+    def resolve_note(obj) -> str:
+        return obj.note if obj.visible else ""  # written by the community of that stay
+
 
 class HouseOut(Schema):
     id: int

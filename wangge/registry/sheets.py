@@ -412,9 +412,12 @@ def check(ctx: Context, row: Row, lookups: Lookups) -> Plan | None:
     if person.gender != gender:
         changes["gender"] = after["gender"] = gender
         before["gender"] = person.gender
-    if phone is not None and not keep_phone and pii.blind_index(phone) != person.phone_index:
-        changes["phone"] = phone
-        before["phone_masked"], after["phone_masked"] = person.phone_masked, pii.mask_phone(phone)
+    if phone is not None and not keep_phone:
+        index = pii.blind_index(phone)
+        if index != person.phone_index:
+            masked = pii.mask_phone(phone)
+            changes["phone"] = (phone, index, masked)  # `write` only has to encrypt it
+            before["phone_masked"], after["phone_masked"] = person.phone_masked, masked
     for name in ("origin", "note"):
         if v[name] is not None and v[name] != getattr(person, name):
             changes[name] = after[name] = v[name]
@@ -442,7 +445,7 @@ def write(ctx: Context, plans: list[Plan]) -> None:
     _write_new(ctx, [plan for plan in plans if plan.outcome == NEW])
     updated = [plan for plan in plans if plan.outcome == UPDATED]
     _write_moves(ctx, [plan for plan in updated if plan.data[1] is not None])
-    encrypt, blind_index, mask_phone = pii.encrypt, pii.blind_index, pii.mask_phone
+    encrypt = pii.encrypt
     now = timezone.now()
     groups: dict[tuple, list] = defaultdict(list)
     for plan in updated:
@@ -451,9 +454,8 @@ def write(ctx: Context, plans: list[Plan]) -> None:
             continue
         phone = changes.pop("phone", None)
         if phone is not None:
-            changes["phone_cipher"] = encrypt(phone)
-            changes["phone_index"] = blind_index(phone)
-            changes["phone_masked"] = mask_phone(phone)
+            number, changes["phone_index"], changes["phone_masked"] = phone
+            changes["phone_cipher"] = encrypt(number)
         changes["updated_at"] = now
         names = tuple(sorted(changes))
         groups[names].append((*(changes[name] for name in names), plan.target_id))

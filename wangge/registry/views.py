@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from wangge.accounts.roles import KEEP_LEDGERS, MANAGE_CARE, REVEAL_PII, VIEW_PEOPLE, require
 from wangge.core import pii
 from wangge.core.errors import DomainError
+from wangge.core.validators import is_ascii_digits
 
 from . import selectors, services
 from .common import KEEP, household_address, today
@@ -63,6 +64,24 @@ def _resident_rows(residents) -> list[dict]:
     ]
 
 
+def record_id(value) -> int | None:
+    """A record id named by a query or form value; anything else ("²", "١", thousands of digits)
+    names nothing, so the page asks for a choice instead of failing."""
+    value = str(value or "")
+    return int(value) if len(value) <= 18 and is_ascii_digits(value) else None
+
+
+def listed(select, **filters):
+    """A list page's selector call: (result, None), or (None, the reason) when a filter is refused
+    so the page can say so; a region outside the scope stays the 404 of any missing object."""
+    try:
+        return select(**filters), None
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return None, exc.message
+
+
 def _query_without(request, *names) -> str:
     query = request.GET.copy()
     for name in names:
@@ -89,16 +108,10 @@ def resident_list(request):
         # Post/redirect/get: an ordinary search gets a URL that pages and can be bookmarked.
         query = urlencode(filters)
         return redirect(reverse("registry:residents") + (f"?{query}" if query else ""))
-    page = search = None
-    error = None
-    try:
-        page, search = selectors.resident_search(
-            user=request.user, cursor=request.GET.get("cursor", ""), limit=50, **filters
-        )
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        error = exc.message
+    found, error = listed(
+        selectors.resident_search, user=request.user, cursor=request.GET.get("cursor", ""), limit=50, **filters
+    )
+    page, search = found or (None, None)
     secret = mode in SECRET_MODES
     rows = _resident_rows(page.items) if page else []
     return render(
@@ -143,7 +156,8 @@ def resident_create(request):
     user = request.user
     require(user, KEEP_LEDGERS)
     household_id = request.POST.get("household") or request.GET.get("household")
-    household = selectors.household_get(user=user, pk=int(household_id)) if str(household_id).isdigit() else None
+    pk = record_id(household_id)
+    household = selectors.household_get(user=user, pk=pk) if pk is not None else None
     form = ResidentCreateForm(request.POST or None, initial={"household": household_id, "moved_in": today()})
     if request.method == "POST" and form.is_valid():
         if household is None:
@@ -206,10 +220,8 @@ def resident_edit(request, pk):
 
 
 def _picked_household(request, form):
-    value = form.data.get("household") if form.is_bound else None
-    if value and str(value).isdigit():
-        return selectors.household_get(user=request.user, pk=int(value))
-    return None
+    pk = record_id(form.data.get("household")) if form.is_bound else None
+    return selectors.household_get(user=request.user, pk=pk) if pk is not None else None
 
 
 @login_required
@@ -252,8 +264,8 @@ def resident_move_in(request):
         "on": today(),
     }
     form = MoveInByIdForm(request.POST or None, initial=initial)
-    household_id = form.data.get("household") if form.is_bound else initial["household"]
-    household = selectors.household_get(user=user, pk=int(household_id)) if str(household_id).isdigit() else None
+    pk = record_id(form.data.get("household") if form.is_bound else initial["household"])
+    household = selectors.household_get(user=user, pk=pk) if pk is not None else None
     if request.method == "POST" and form.is_valid():
         try:
             if household is None:
@@ -352,18 +364,13 @@ def house_list(request):
     require(request.user, VIEW_PEOPLE)
     region = request.GET.get("region", "").strip()
     use = request.GET.get("use")
-    error = page = None
-    try:
-        page = selectors.house_list(
-            user=request.user,
-            region=region,
-            use=use if use is not None and use != "all" else None,
-            cursor=request.GET.get("cursor", ""),
-        )
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        error = exc.message
+    page, error = listed(
+        selectors.house_list,
+        user=request.user,
+        region=region,
+        use=use if use is not None and use != "all" else None,
+        cursor=request.GET.get("cursor", ""),
+    )
     return render(
         request,
         "registry/houses.html",

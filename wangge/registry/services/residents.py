@@ -335,7 +335,7 @@ def _move(*, actor, resident: Resident, household: Household, on, note: str) -> 
     resident.household, resident.region_key = household, household.region_key
     resident.moved_in, resident.left_on = on, None
     resident.save(update_fields=["household", "region_key", "moved_in", "left_on", "updated_at"])
-    _care_follows(resident)
+    _care_follows(actor, resident, note=note)
     audit.record(
         actor=actor,
         verb="resident.move_in" if returning else "resident.move",
@@ -348,15 +348,40 @@ def _move(*, actor, resident: Resident, household: Household, on, note: str) -> 
     return resident
 
 
-def _care_follows(resident: Resident) -> None:
-    for record in CareRecord.objects.select_for_update().filter(resident=resident, ended_on__isnull=True):
+def _care_event(actor, verb: str, record: CareRecord, resident: Resident, before: dict, after: dict, note: str):
+    return audit.build(
+        actor=actor,
+        verb=verb,
+        target=record,
+        target_label=f"{resident.name} {record.get_group_display()}",
+        scope_key=record.region_key,
+        before=before,
+        after=after,
+        note=note,
+    )
+
+
+def _open_care(resident: Resident) -> list[CareRecord]:
+    return list(CareRecord.objects.select_for_update().filter(resident=resident, ended_on__isnull=True))
+
+
+def _care_follows(actor, resident: Resident, *, note: str) -> None:
+    """Open care records move with the resident and lose a visitor whose scope the new home is
+    outside; each changed record is audited as the care services would."""
+    events = []
+    for record in _open_care(resident):
+        before = {"region_key": record.region_key, "responsible_id": record.responsible_id}
         record.region_key = resident.region_key
         fields = ["region_key", "updated_at"]
         responsible = record.responsible
         if responsible is not None and not in_scope(responsible, resident.region_key):
             record.responsible = None
             fields.append("responsible")
-        record.save(update_fields=fields)
+        after = {"region_key": record.region_key, "responsible_id": record.responsible_id}
+        if after != before:
+            record.save(update_fields=fields)
+            events.append(_care_event(actor, "care.update", record, resident, before, after, note))
+    audit.record_many(events)
 
 
 @transaction.atomic
@@ -374,7 +399,14 @@ def resident_depart(*, actor, resident: Resident, on: datetime.date, note: str =
     _close(_open_residence(resident), on=on, reason=MoveReason.MOVE_OUT)
     resident.household, resident.left_on = None, on
     resident.save(update_fields=["household", "left_on", "updated_at"])
-    CareRecord.objects.filter(resident=resident, ended_on__isnull=True).update(ended_on=on, end_reason=_("居民迁出"))
+    reason, events = _("居民迁出"), []
+    for record in _open_care(resident):  # each ended record is audited as care_end would
+        before = {"ended_on": None, "end_reason": record.end_reason}
+        record.ended_on, record.end_reason = on, reason
+        record.save(update_fields=["ended_on", "end_reason", "updated_at"])
+        after = {"ended_on": on.isoformat(), "end_reason": reason}
+        events.append(_care_event(actor, "care.end", record, resident, before, after, reason))
+    audit.record_many(events)
     audit.record(
         actor=actor,
         verb="resident.depart",

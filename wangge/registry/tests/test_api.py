@@ -11,7 +11,7 @@ from wangge.core import pii
 from wangge.core.models import AuditEvent
 from wangge.regions.models import Household
 from wangge.registry import services
-from wangge.registry.models import Resident, Visit
+from wangge.registry.models import Residence, Resident, Visit
 
 from .conftest import make_id
 
@@ -322,6 +322,14 @@ def test_house_attributes_and_owner_reveal(ledger, client_for):
     assert patch(client, f"/api/v1/houses/{house.pk}", {"area_m2": -1}).json()["field"] == "area_m2"
     listed = client.get("/api/v1/houses", {"use": "rented"}).json()["items"]
     assert [h["id"] for h in listed] == [house.pk]
+    # null clears: text fields become empty, the area becomes unrecorded; fields left out stay.
+    cleared = patch(client, f"/api/v1/houses/{house.pk}", {"owner_name": None, "area_m2": None}).json()
+    assert (cleared["owner_name"], cleared["area_m2"], cleared["use"]) == ("", None, "rented")
+    visited = post(
+        client, "/api/v1/visits", {"household_id": house.pk, "house": {"use": None, "owner_phone": None}}
+    ).json()
+    house.refresh_from_db()
+    assert visited["changes"]["house"]["use"] == "" and (house.use, house.owner_phone_masked) == ("", "")
 
 
 def test_care_and_due_visits_through_the_api(ledger, users, client_for, register):
@@ -380,6 +388,7 @@ def test_move_in_by_id_number_through_the_api(ledger, users, client_for, registe
     elsewhere = register("b101", "外来")
     services.resident_update(actor=None, resident=elsewhere, id_number=number)
     services.resident_depart(actor=None, resident=elsewhere, on=datetime.date(2025, 1, 1))
+    Residence.objects.filter(resident=elsewhere).update(note="乙社区的说明")
     client = client_for("gridworker_a")
     response = post(
         client,
@@ -389,5 +398,5 @@ def test_move_in_by_id_number_through_the_api(ledger, users, client_for, registe
     assert response.status_code == 200 and response.json()["id"] == elsewhere.pk
     history = client.get(f"/api/v1/residents/{elsewhere.pk}/history").json()
     assert [h["address"] for h in history] == ["（辖区外）", "001001花园1栋1单元101"]
-    assert history[0]["household_id"] is None
+    assert history[0]["household_id"] is None and history[0]["note"] == ""  # as the page: dates only
     assert pii.decrypt(Resident.objects.get(pk=elsewhere.pk).id_cipher) == number

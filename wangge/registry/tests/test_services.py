@@ -202,6 +202,11 @@ def test_moving_between_households_keeps_history_and_care(ledger, users, registe
     assert record.region_key == "510502001001002" and record.responsible is None
     notes = AuditEvent.objects.filter(verb="resident.move").order_by("id").values_list("note", flat=True)
     assert list(notes) == ["换房", ""]
+    # The care record's own change is recorded (the first move stayed in the grid: nothing to record).
+    event = AuditEvent.objects.get(verb="care.update", target_id=str(record.pk))
+    assert event.actor == users["community_a"] and event.scope_key == "510502001001002"
+    assert event.before == {"region_key": "510502001001001", "responsible_id": users["gridworker_a"].pk}
+    assert event.after == {"region_key": "510502001001002", "responsible_id": None}
 
 
 def test_move_refusals(ledger, users, register):
@@ -246,6 +251,8 @@ def test_departure_and_coming_back(ledger, users, register):
     assert resident.household is None and resident.left_on == datetime.date(2024, 3, 1)
     assert resident.region_key == "510502001001001"  # still found by the community that kept them
     assert record.ended_on == datetime.date(2024, 3, 1) and record.end_reason == "居民迁出"
+    ended = AuditEvent.objects.get(verb="care.end", target_id=str(record.pk))
+    assert ended.actor == users["gridworker_a"] and ended.after == {"ended_on": "2024-03-01", "end_reason": "居民迁出"}
     with pytest.raises(Conflict) as caught:
         services.resident_depart(actor=users["gridworker_a"], resident=resident, on=TODAY)
     assert caught.value.message == "该居民已于2024-03-01迁出"

@@ -300,3 +300,34 @@ def test_keyset_pager_on_the_resident_page(ledger, client_for, register):
     assert "第一页" in second and "下一页" not in second and second.count("/registry/residents/") >= 5
     bad = client.get("/registry/?cursor=%%%")
     assert bad.status_code == 200 and "翻页参数无效" in bad.content.decode()
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "9" * 5000])
+def test_a_record_id_that_is_not_plain_digits_names_nothing(pages, client_for, value):
+    """str.isdigit accepts superscript and other scripts' digits, which int() refuses (and int()
+    refuses 5,000 digits): such an id in a link or form names no record, never a server error."""
+    client = client_for("community_a")
+    for url in ("/registry/residents/new/", "/registry/residents/move-in/"):
+        response = client.get(url, {"household": value})
+        assert response.status_code == 200 and not response.context["household"], url
+    assert client.get("/registry/care/new/", {"resident": value}).status_code == 302
+    response = client.post("/registry/care/new/", {"resident": value, "group": "chronic"})
+    assert (
+        response.status_code == 302
+        and not CareRecord.objects.filter(group="chronic")
+        .exclude(pk__in=[pages["a"]["care"].pk, pages["b"]["care"].pk])
+        .exists()
+    )
+
+
+def test_list_pages_say_which_filter_is_refused_and_404_a_region_outside_the_scope(pages, client_for):
+    client = client_for("community_a")
+    for url, reason in (
+        ("/registry/houses/?use=castle", "房屋用途应为"),
+        ("/registry/care/?group=castle", "未知的关爱类别：castle"),
+        ("/registry/?cursor=x", "翻页参数无效"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200 and reason in response.content.decode(), url
+    for url in ("/registry/houses/", "/registry/care/", "/registry/"):
+        assert client.get(url, {"region": "510502002001001"}).status_code == 404, url
