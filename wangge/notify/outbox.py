@@ -127,10 +127,13 @@ def _claim(*, ids, limit: int, now: datetime) -> list[Delivery]:
             return []
         # The due conditions are repeated in the UPDATE: where rows cannot be locked (SQLite), two
         # workers may pick the same rows, and only the first UPDATE still finds them due.
+        # The lease runs from the claim itself: `now` may be when a long run began (or a moment
+        # a test looks ahead to), and a lease counted from the past would free rows still in flight.
+        claimed_at = max(now, timezone.now())
         _due(now).filter(pk__in=picked).update(
             claim_token=token,
             attempts=F("attempts") + 1,
-            next_attempt_at=now + timedelta(seconds=settings.WANGGE_NOTIFY_CLAIM_SECONDS),
+            next_attempt_at=claimed_at + timedelta(seconds=settings.WANGGE_NOTIFY_CLAIM_SECONDS),
             updated_at=timezone.now(),
         )
     return list(
