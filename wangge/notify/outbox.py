@@ -108,6 +108,12 @@ def backoff_seconds(attempts: int) -> int:
     return int(min(cap, base * 2 ** max(0, min(attempts - 1, 30))))
 
 
+def _lease_end(now: datetime) -> datetime:
+    # From the claim itself: `now` may be when a long run began (or a moment a test looks ahead
+    # to), and a lease counted from the past would free rows that are still being sent.
+    return max(now, timezone.now()) + timedelta(seconds=settings.WANGGE_NOTIFY_CLAIM_SECONDS)
+
+
 def _due(now: datetime):
     return Delivery.objects.filter(
         status__in=OPEN, next_attempt_at__lte=now, attempts__lt=settings.WANGGE_NOTIFY_MAX_ATTEMPTS
@@ -130,7 +136,7 @@ def _claim(*, ids, limit: int, now: datetime) -> list[Delivery]:
         _due(now).filter(pk__in=picked).update(
             claim_token=token,
             attempts=F("attempts") + 1,
-            next_attempt_at=now + timedelta(seconds=settings.WANGGE_NOTIFY_CLAIM_SECONDS),
+            next_attempt_at=_lease_end(now),
             updated_at=timezone.now(),
         )
     return list(
@@ -210,8 +216,15 @@ def _is_permanent(error: Exception) -> bool:
     return isinstance(error, smtplib.SMTPRecipientsRefused)
 
 
-def _attempt(delivery: Delivery, *, now: datetime, backends: dict) -> str:
-    """Try one claimed delivery and record the outcome; returns the new status."""
+def _attempt(delivery: Delivery, *, now: datetime, backends: dict) -> str | None:
+    """Try one claimed delivery and record the outcome; returns the new status, or None when the
+    claim ran out while earlier rows of the batch were sent and another sender took the row."""
+    renewed = Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token).update(
+        next_attempt_at=_lease_end(now), updated_at=timezone.now()
+    )
+    if not renewed:
+        logger.warning("delivery %s: claim ran out before its turn; left to the sender that took it", delivery.pk)
+        return None
     notification = delivery.notification
     user = notification.recipient
     address = address_of(user, delivery.channel)
@@ -277,6 +290,8 @@ def deliver_due(*, ids=None, limit: int | None = None, now: datetime | None = No
     retry: list[Delivery] = []
     for delivery in _claim(ids=ids, limit=limit, now=now):
         status = _attempt(delivery, now=now, backends=backends)
+        if status is None:
+            continue
         counts[status] += 1
         if status == DeliveryStatus.FAILED:
             retry.append(delivery)

@@ -2,8 +2,6 @@
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
-from wangge.core.errors import NotFound
-
 from .models import Notification
 
 
@@ -17,13 +15,6 @@ def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notificati
     return rows.annotate(
         unread=Case(When(read_at__isnull=True, then=Value(1)), default=Value(0), output_field=IntegerField())
     ).order_by("-unread", "-created_at", "-id")
-
-
-def notification_get(*, user, notification_id: int) -> Notification:
-    found = notification_list(user=user).filter(pk=notification_id).first() if user.is_authenticated else None
-    if found is None:
-        raise NotFound("通知不存在", field="id")
-    return found
 
 
 def unread_count(*, user) -> int:

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.core.errors import NotFound
 
@@ -59,7 +60,7 @@ def notification_mark_read(*, user, notification_id: int) -> Notification:
     reader's own bookkeeping, not a change to anything the platform governs."""
     notification = _own(user).select_for_update().filter(pk=notification_id).first()
     if notification is None:
-        raise NotFound("通知不存在", field="id")
+        raise NotFound(_("通知不存在"), field="id")
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])

@@ -142,6 +142,40 @@ def _save_unit(unit: Unit) -> None:
         ) from None
 
 
+def _set_text(instance, name: str, value, *, required: bool = False, limit: int | None = None) -> None:
+    """A text field from a caller, limited and labelled as the model field is."""
+    field = instance._meta.get_field(name)
+    limit = limit or field.max_length
+    setattr(instance, name, _text(value, name, limit, required=required, label=str(field.verbose_name)))
+
+
+def _set_unit_fields(unit: Unit, actor, values: dict) -> None:
+    """Parse and set the fields named in `values`: all of them when creating, the ones a caller
+    passed when updating. One order for both, so both refuse the same input the same way."""
+    values = dict(values)
+    if "name" in values:
+        _set_text(unit, "name", values["name"], required=True)
+    if "credit_code" in values and (unit.pk is None or _str(values["credit_code"]).upper() != unit.credit_code):
+        unit.credit_code = _credit_code(actor, values["credit_code"], exclude_pk=unit.pk)
+    if "kind" in values:
+        unit.kind = _kind(values["kind"], UnitKind, "kind")
+    if "grid_code" in values and (unit.grid_id is None or _str(values["grid_code"]) != unit.grid.code):
+        unit.grid = _grid(actor, values["grid_code"])
+        unit.region_key = unit.grid.key
+        values.setdefault("compound_name", "")  # the old compound is in the old grid
+    if "compound_name" in values:
+        unit.compound = _compound(unit.grid, values["compound_name"], "compound_name")
+    for name in ("address", "contact_name"):
+        if name in values:
+            _set_text(unit, name, values[name])
+    if "contact_phone" in values:
+        _set_phone(unit, values["contact_phone"])
+    if "has_party_organisation" in values:
+        unit.has_party_organisation = bool(values["has_party_organisation"])
+    if "party_organisation_name" in values:
+        _set_text(unit, "party_organisation_name", values["party_organisation_name"])
+
+
 @transaction.atomic
 def unit_create(
     *,
@@ -160,19 +194,23 @@ def unit_create(
     """Register a unit in a grid of the actor's scope. Grid workers, community staff, party
     secretaries and administrators."""
     require(actor, MANAGE_UNITS)
-    unit = Unit(
-        name=_text(name, "name", 120, required=True, label=_("单位名称")),
-        credit_code=_credit_code(actor, credit_code),
-        kind=_kind(kind, UnitKind, "kind"),
-        address=_text(address, "address", 200, label=_("地址")),
-        contact_name=_text(contact_name, "contact_name", 50, label=_("联系人")),
-        has_party_organisation=bool(has_party_organisation),
-        party_organisation_name=_text(party_organisation_name, "party_organisation_name", 120, label=_("党组织名称")),
+    unit = Unit()
+    _set_unit_fields(
+        unit,
+        actor,
+        {
+            "name": name,
+            "credit_code": credit_code,
+            "kind": kind,
+            "grid_code": grid_code,
+            "compound_name": compound_name,
+            "address": address,
+            "contact_name": contact_name,
+            "contact_phone": contact_phone,
+            "has_party_organisation": has_party_organisation,
+            "party_organisation_name": party_organisation_name,
+        },
     )
-    unit.grid = _grid(actor, grid_code)
-    unit.region_key = unit.grid.key
-    unit.compound = _compound(unit.grid, compound_name, "compound_name")
-    _set_phone(unit, contact_phone)
     _full_clean(unit, _UNIT_FIELDS)
     _save_unit(unit)
     audit.record(actor=actor, verb="unit.create", target=unit, scope_key=unit.region_key, after=audit.snapshot(unit))
@@ -180,6 +218,12 @@ def unit_create(
 
 
 _UNSET = object()
+
+
+def _passed(arguments: dict, *, nullable=()) -> dict:
+    """The arguments an update was given: None keeps a field, except for the `nullable` ones,
+    which None clears and leaving out (_UNSET) keeps."""
+    return {key: value for key, value in arguments.items() if value is not (_UNSET if key in nullable else None)}
 
 
 @transaction.atomic
@@ -206,31 +250,19 @@ def unit_update(
         raise NotFound(_("未找到该单位，或不在您的管辖范围内"))
     before = audit.snapshot(unit)
     old_key, old_phone_index = unit.region_key, unit.contact_phone_index
-    if name is not None:
-        unit.name = _text(name, "name", 120, required=True, label=_("单位名称"))
-    if credit_code is not None and _str(credit_code).upper() != unit.credit_code:
-        unit.credit_code = _credit_code(actor, credit_code, exclude_pk=unit.pk)
-    if kind is not None:
-        unit.kind = _kind(kind, UnitKind, "kind")
-    if grid_code is not None and _str(grid_code) != unit.grid.code:
-        unit.grid = _grid(actor, grid_code)
-        unit.region_key = unit.grid.key
-        if compound_name is None:
-            compound_name = ""  # the old compound is in the old grid
-    if compound_name is not None:
-        unit.compound = _compound(unit.grid, compound_name, "compound_name")
-    if address is not None:
-        unit.address = _text(address, "address", 200, label=_("地址"))
-    if contact_name is not None:
-        unit.contact_name = _text(contact_name, "contact_name", 50, label=_("联系人"))
-    if contact_phone is not None:
-        _set_phone(unit, contact_phone)
-    if has_party_organisation is not None:
-        unit.has_party_organisation = bool(has_party_organisation)
-    if party_organisation_name is not None:
-        unit.party_organisation_name = _text(
-            party_organisation_name, "party_organisation_name", 120, label=_("党组织名称")
-        )
+    given = {
+        "name": name,
+        "credit_code": credit_code,
+        "kind": kind,
+        "grid_code": grid_code,
+        "compound_name": compound_name,
+        "address": address,
+        "contact_name": contact_name,
+        "contact_phone": contact_phone,
+        "has_party_organisation": has_party_organisation,
+        "party_organisation_name": party_organisation_name,
+    }
+    _set_unit_fields(unit, actor, _passed(given))
     after = audit.snapshot(unit)
     if after == before and unit.contact_phone_index == old_phone_index:
         return unit
@@ -392,6 +424,42 @@ def _capacity(value) -> int | None:
     return number
 
 
+_OWNER_KEYS = ("owner_unit_code", "owner_grid_code", "owner_compound_name")
+_NULLABLE_RESOURCE_KEYS = ("lng", "lat", "capacity", "standard_price", "low_price")
+
+
+def _set_resource_fields(resource: Resource, actor, values: dict) -> None:
+    """Parse and set the fields named in `values`: all of them when creating, the ones a caller
+    passed when updating. A new owner needs the whole owner (a unit, or a grid and compound)."""
+    if any(values.get(key) is not None for key in _OWNER_KEYS):
+        unit, compound = _owner(actor, **{key: values.get(key) or "" for key in _OWNER_KEYS})
+        resource.owner_unit, resource.owner_compound = unit, compound
+        resource.region_key = (unit or compound).region_key
+    if "name" in values:
+        _set_text(resource, "name", values["name"], required=True)
+    if "kind" in values:
+        resource.kind = _kind(values["kind"], ResourceKind, "kind")
+    if "location" in values:
+        _set_text(resource, "location", values["location"])
+    if "lng" in values or "lat" in values:
+        resource.lng, resource.lat = _coordinates(values.get("lng", resource.lng), values.get("lat", resource.lat))
+    if "capacity" in values:
+        resource.capacity = _capacity(values["capacity"])
+    if "opening_hours" in values:
+        resource.opening_hours = _hours(values["opening_hours"])
+    if "price_rule" in values:
+        resource.price_rule = _kind(values["price_rule"], PriceRule, "price_rule")
+        if resource.price_rule == PriceRule.FREE and "standard_price" not in values and "low_price" not in values:
+            resource.standard_price = resource.low_price = None  # becoming free drops the prices
+    for name in ("standard_price", "low_price"):
+        if name in values:
+            setattr(resource, name, _price(values[name], name))
+    if "description" in values:
+        _set_text(resource, "description", values["description"], limit=2000)
+    if "is_active" in values:
+        resource.is_active = bool(values["is_active"])
+
+
 @transaction.atomic
 def resource_create(
     *,
@@ -418,37 +486,38 @@ def resource_create(
     free resources have none; low-cost ones have the low price for the favoured group (residents
     or co-building units) and the standard price for everyone else."""
     require(actor, MANAGE_UNITS)
-    unit, compound = _owner(
-        actor, owner_unit_code=owner_unit_code, owner_grid_code=owner_grid_code, owner_compound_name=owner_compound_name
-    )
-    lng, lat = _coordinates(lng, lat)
-    resource = Resource(
-        name=_text(name, "name", 120, required=True, label=_("资源名称")),
-        kind=_kind(kind, ResourceKind, "kind"),
-        owner_unit=unit,
-        owner_compound=compound,
-        region_key=(unit or compound).region_key,
-        location=_text(location, "location", 200, label=_("位置")),
-        lng=lng,
-        lat=lat,
-        capacity=_capacity(capacity),
-        opening_hours=_hours(opening_hours),
-        price_rule=_kind(price_rule, PriceRule, "price_rule"),
-        standard_price=_price(standard_price, "standard_price"),
-        low_price=_price(low_price, "low_price"),
-        description=_text(description, "description", 2000, label=_("说明")),
-        is_active=bool(is_active),
+    resource = Resource()
+    _set_resource_fields(
+        resource,
+        actor,
+        {
+            "owner_unit_code": owner_unit_code,
+            "owner_grid_code": owner_grid_code,
+            "owner_compound_name": owner_compound_name,
+            "name": name,
+            "kind": kind,
+            "location": location,
+            "lng": lng,
+            "lat": lat,
+            "capacity": capacity,
+            "opening_hours": opening_hours,
+            "price_rule": price_rule,
+            "standard_price": standard_price,
+            "low_price": low_price,
+            "description": description,
+            "is_active": is_active,
+        },
     )
     _full_clean(resource, _RESOURCE_FIELDS)
     resource.save()
     audit.record(
-        actor=actor, verb="resource.create", target=resource, scope_key=resource.region_key, after=_snapshot(resource)
+        actor=actor,
+        verb="resource.create",
+        target=resource,
+        scope_key=resource.region_key,
+        after=audit.snapshot(resource),
     )
     return resource
-
-
-def _snapshot(resource: Resource) -> dict:
-    return audit.snapshot(resource)
 
 
 @transaction.atomic
@@ -479,44 +548,27 @@ def resource_update(
     resource = Resource.objects.select_for_update().get(pk=resource.pk)
     if actor is not None and not in_scope(actor, resource.region_key):
         raise NotFound(_("未找到该资源，或不在您的管辖范围内"))
-    before = _snapshot(resource)
+    before = audit.snapshot(resource)
     old_key = resource.region_key
-    if any(v is not None for v in (owner_unit_code, owner_grid_code, owner_compound_name)):
-        unit, compound = _owner(
-            actor,
-            owner_unit_code=owner_unit_code or "",
-            owner_grid_code=owner_grid_code or "",
-            owner_compound_name=owner_compound_name or "",
-        )
-        resource.owner_unit, resource.owner_compound = unit, compound
-        resource.region_key = (unit or compound).region_key
-    if name is not None:
-        resource.name = _text(name, "name", 120, required=True, label=_("资源名称"))
-    if kind is not None:
-        resource.kind = _kind(kind, ResourceKind, "kind")
-    if location is not None:
-        resource.location = _text(location, "location", 200, label=_("位置"))
-    if lng is not _UNSET or lat is not _UNSET:
-        resource.lng, resource.lat = _coordinates(
-            resource.lng if lng is _UNSET else lng, resource.lat if lat is _UNSET else lat
-        )
-    if capacity is not _UNSET:
-        resource.capacity = _capacity(capacity)
-    if opening_hours is not None:
-        resource.opening_hours = _hours(opening_hours)
-    if price_rule is not None:
-        resource.price_rule = _kind(price_rule, PriceRule, "price_rule")
-        if price_rule == PriceRule.FREE and standard_price is _UNSET and low_price is _UNSET:
-            resource.standard_price = resource.low_price = None  # becoming free drops the prices
-    if standard_price is not _UNSET:
-        resource.standard_price = _price(standard_price, "standard_price")
-    if low_price is not _UNSET:
-        resource.low_price = _price(low_price, "low_price")
-    if description is not None:
-        resource.description = _text(description, "description", 2000, label=_("说明"))
-    if is_active is not None:
-        resource.is_active = bool(is_active)
-    after = _snapshot(resource)
+    given = {
+        "owner_unit_code": owner_unit_code,
+        "owner_grid_code": owner_grid_code,
+        "owner_compound_name": owner_compound_name,
+        "name": name,
+        "kind": kind,
+        "location": location,
+        "lng": lng,
+        "lat": lat,
+        "capacity": capacity,
+        "opening_hours": opening_hours,
+        "price_rule": price_rule,
+        "standard_price": standard_price,
+        "low_price": low_price,
+        "description": description,
+        "is_active": is_active,
+    }
+    _set_resource_fields(resource, actor, _passed(given, nullable=_NULLABLE_RESOURCE_KEYS))
+    after = audit.snapshot(resource)
     if after == before:
         return resource
     _full_clean(resource, _RESOURCE_FIELDS)
@@ -541,7 +593,7 @@ def resource_delete(*, actor, resource: Resource) -> None:
         raise NotFound(_("未找到该资源，或不在您的管辖范围内"))
     if resource.bookings.exists():
         raise Conflict(_("该资源已有预约记录，不能删除；如不再共享，请关闭其“开放预约”"))
-    before = _snapshot(resource)
+    before = audit.snapshot(resource)
     pk = resource.pk
     resource.delete()
     audit.record(

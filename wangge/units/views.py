@@ -41,6 +41,14 @@ def _apply_domain_error(form, error: DomainError, rename: dict | None = None) ->
         form.add_error(field if field in form.fields else None, detail["message"])
 
 
+def _flash_refusal(request, error: DomainError) -> None:
+    """A refused action comes back to its page with the reason; a role that may not act at all
+    (403) gets the 403 page instead."""
+    if error.status == 403:
+        raise error
+    messages.error(request, error.message)
+
+
 def _next_url(request, fallback: str) -> str:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -190,9 +198,7 @@ def unit_delete(request, pk):
     try:
         services.unit_delete(actor=request.user, unit=unit)
     except DomainError as error:
-        if error.status == 403:
-            raise
-        messages.error(request, error.message)
+        _flash_refusal(request, error)
         return redirect("units:unit_detail", pk=unit.pk)
     messages.success(request, _("已删除单位 %(name)s") % {"name": unit.name})
     return redirect("units:unit_list")
@@ -208,9 +214,7 @@ def unit_barring(request, pk):
     try:
         services.unit_set_booking_barred(actor=request.user, unit=unit, barred=barred, reason=reason)
     except DomainError as error:
-        if error.status == 403:
-            raise
-        messages.error(request, error.message)
+        _flash_refusal(request, error)
     else:
         messages.success(request, _("已暂停该单位预约共享资源") if barred else _("已恢复该单位预约共享资源"))
     return redirect("units:unit_detail", pk=unit.pk)
@@ -447,9 +451,7 @@ def resource_delete(request, pk):
     try:
         services.resource_delete(actor=request.user, resource=resource)
     except DomainError as error:
-        if error.status == 403:
-            raise
-        messages.error(request, error.message)
+        _flash_refusal(request, error)
         return redirect("units:resource_detail", pk=resource.pk)
     messages.success(request, _("已删除共享资源 %(name)s") % {"name": resource.name})
     return redirect("units:resource_list")
@@ -493,9 +495,7 @@ def booking_cancel(request, pk):
     try:
         bookings.booking_cancel(actor=request.user, booking=booking, reason=reason)
     except DomainError as error:
-        if error.status == 403:
-            raise
-        messages.error(request, error.message)
+        _flash_refusal(request, error)
     else:
         messages.success(request, _("已取消预约"))
     return redirect(_next_url(request, reverse("units:booking_list")))

@@ -26,7 +26,6 @@ from .schemas import (
 )
 
 router = Router(tags=["calendar"])
-YEARS = {"ge": selectors.FIRST_YEAR, "le": selectors.LAST_YEAR}
 
 
 def _year_message() -> str:
@@ -46,9 +45,9 @@ def list_days(request: HttpRequest, year: Query[int | None] = None):
 
 @router.get("/calendar/month", response=list[MonthDayOut], summary="某月每一天是否上班及原因")
 def month(request: HttpRequest, year: int, month: int):
-    if not (selectors.FIRST_YEAR <= year <= selectors.LAST_YEAR and 1 <= month <= 12):
-        if not selectors.FIRST_YEAR <= year <= selectors.LAST_YEAR:
-            raise DomainError(_year_message(), field="year")
+    if not selectors.FIRST_YEAR <= year <= selectors.LAST_YEAR:
+        raise DomainError(_year_message(), field="year")
+    if not 1 <= month <= 12:
         raise DomainError(_("月份应为1至12"), field="month")
     return selectors.month_days(user=request.user, year=year, month=month)
 

@@ -13,7 +13,7 @@ from wangge.accounts.roles import MANAGE_CALENDAR, require
 from wangge.core import audit
 from wangge.core.errors import Conflict, DomainError, NotFound, validation_error_to_domain
 
-from .imports import check_name, parse_days, read_table
+from .imports import FIRST_YEAR, LAST_YEAR, check_name, parse_days, read_table
 from .models import CalendarDay, CalendarVersion
 
 AUDIT_FIELDS = ["date", "is_working", "name"]
@@ -55,6 +55,8 @@ def calendar_day_set(*, actor, date: datetime.date, is_working: bool, name: str)
     """Make `date` a public holiday (is_working False) or a make-up working day (True), creating
     or changing its entry. Administrators only."""
     require(actor, MANAGE_CALENDAR)
+    if not FIRST_YEAR <= date.year <= LAST_YEAR:
+        raise DomainError(_("年份应在%(a)d至%(b)d之间") % {"a": FIRST_YEAR, "b": LAST_YEAR}, field="date")
     name = (name or "").strip()
     reason = check_name(name)
     if reason:

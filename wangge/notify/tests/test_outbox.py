@@ -164,9 +164,43 @@ def test_a_claimed_row_is_not_claimed_again_until_the_lease_ends(
     first = outbox._claim(ids=None, limit=10, now=now)  # a worker claims it and then stops
     assert [d.pk for d in first] == [delivery.pk]
     assert outbox._claim(ids=None, limit=10, now=now + timedelta(seconds=299)) == []
-    assert outbox.deliver_due(now=now + timedelta(seconds=300))["sent"] == 1
+    assert outbox.deliver_due(now=now + timedelta(seconds=301))["sent"] == 1
     delivery.refresh_from_db()
     assert delivery.attempts == 2 and len(sms.sent) == 1
+
+
+def test_the_lease_runs_from_the_claim_not_from_a_run_that_started_long_ago(
+    reachable, sms, settings, django_capture_on_commit_callbacks
+):
+    # `deliver_all_due` judges every batch against the moment the run began; a batch claimed
+    # ten minutes into a long run must still be held for the whole lease from the claim.
+    settings.WANGGE_NOTIFY_CLAIM_SECONDS = 300
+    with django_capture_on_commit_callbacks(execute=False):
+        delivery = send_one(reachable).deliveries.get()
+    run_began = timezone.now() - timedelta(seconds=600)
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=run_began)
+    assert [d.pk for d in outbox._claim(ids=None, limit=10, now=run_began)] == [delivery.pk]
+    assert outbox._claim(ids=None, limit=10, now=timezone.now()) == []  # another worker, right after
+    delivery.refresh_from_db()
+    assert delivery.next_attempt_at >= timezone.now() + timedelta(seconds=290)
+
+
+def test_a_row_whose_claim_ran_out_before_its_turn_in_the_batch_is_left_to_its_new_claimant(
+    reachable, sms, settings, django_capture_on_commit_callbacks
+):
+    # A batch is sent one row at a time; when slow sends use up the lease before a row's turn,
+    # another sender may have claimed that row meanwhile, and only one of them may send it.
+    settings.WANGGE_NOTIFY_CLAIM_SECONDS = 300
+    with django_capture_on_commit_callbacks(execute=False):
+        delivery = send_one(reachable).deliveries.get()
+    now = timezone.now()
+    [slow] = outbox._claim(ids=None, limit=10, now=now)
+    later = now + timedelta(seconds=301)
+    assert outbox.deliver_due(now=later)["sent"] == 1  # the second sender, once the lease ran out
+    assert outbox._attempt(slow, now=now, backends={}) is None  # the first one's turn comes at last
+    assert len(sms.sent) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 2
 
 
 def test_a_worker_that_stops_during_the_last_attempt_leaves_a_dead_row(

@@ -10,6 +10,7 @@ from conftest import make_user
 from wangge.accounts.roles import Role
 from wangge.core.validators import credit_check_char
 from wangge.units import services
+from wangge.units.bookings import booking_create
 
 A_GRID, A_GRID2, B_GRID = "510502001001001", "510502001001002", "510502002001001"
 EVERY_DAY = "每天 08:00-22:00"
@@ -116,3 +117,27 @@ def login(all_users):
         return client
 
     return build
+
+
+@pytest.fixture
+def twelve_booked(all_users, tree):
+    """Twelve units of grid A, each with a resource booked once for the unit by community staff
+    and once by resident_a: enough rows for the list endpoints' query budgets. Returns the last
+    resource."""
+    for n in range(12):
+        unit = services.unit_create(
+            actor=None,
+            name=f"单位{n}",
+            credit_code=credit(200 + n),
+            kind="enterprise",
+            grid_code=A_GRID,
+            compound_name=tree["compounds"][A_GRID].name,
+        )
+        resource = services.resource_create(
+            actor=None, name=f"场地{n}", kind="venue", owner_unit_code=unit.credit_code, opening_hours=EVERY_DAY
+        )
+        booking_create(
+            actor=all_users["community_a"], resource=resource, unit=unit, starts_at=at(), ends_at=at(hour=10)
+        )
+        booking_create(actor=all_users["resident_a"], resource=resource, starts_at=at(hour=10), ends_at=at(hour=11))
+    return resource

@@ -244,28 +244,8 @@ def test_staff_book_for_a_unit_on_the_page(login, units, resources):
     assert out.status_code == 200 and not Booking.objects.filter(unit=units["b"]).exists()
 
 
-def test_list_pages_stay_within_a_query_budget(login, all_users, tree, django_assert_max_num_queries):
-    staff = all_users["community_a"]
-    for n in range(12):
-        services.unit_create(
-            actor=None,
-            name=f"单位{n}",
-            credit_code=credit(300 + n),
-            kind="enterprise",
-            grid_code=A_GRID,
-            compound_name=tree["compounds"][A_GRID].name,
-        )
-        resource = services.resource_create(
-            actor=None, name=f"场地{n}", kind="venue", owner_unit_code=credit(300 + n), opening_hours="每天 08:00-22:00"
-        )
-        booking_create(
-            actor=staff,
-            resource=resource,
-            unit=Unit.objects.get(credit_code=credit(300 + n)),
-            starts_at=at(),
-            ends_at=at(hour=10),
-        )
-        booking_create(actor=all_users["resident_a"], resource=resource, starts_at=at(hour=10), ends_at=at(hour=11))
+def test_list_pages_stay_within_a_query_budget(login, twelve_booked, django_assert_max_num_queries):
+    resource = twelve_booked
     client = login("community_a")
     for url in ("/units/", "/units/resources/", "/units/bookings/", f"/units/resources/{resource.pk}/"):
         client.get(url)

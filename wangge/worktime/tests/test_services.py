@@ -80,6 +80,16 @@ def test_a_day_needs_a_sensible_name(users, name):
     assert not CalendarDay.objects.filter(date=D(2031, 3, 11)).exists()
 
 
+@pytest.mark.parametrize("date", [D(1989, 12, 30), D(2101, 1, 1), D(1, 1, 6)])
+def test_a_day_outside_the_years_the_calendar_covers_is_refused(users, date):
+    # The import and every reader (list, month page) stop at these years: a day entered outside
+    # them could be neither seen nor removed from the page.
+    with pytest.raises(DomainError) as refused:
+        services.calendar_day_set(actor=users["admin"], date=date, is_working=False, name="假日")
+    assert refused.value.field == "date" and "1990" in refused.value.message
+    assert not CalendarDay.objects.filter(date=date).exists()
+
+
 @pytest.mark.parametrize("who", ["dispatcher_a", "gridworker_a", "handler", "resident_a"])
 def test_only_administrators_change_the_calendar(users, who):
     actor = users[who]
