@@ -193,6 +193,8 @@ def indicator_scope(*, user, region_code: str = "") -> Scope:
     department = None
     if user.role == Role.DEPARTMENT_HANDLER:
         department = user.scope_department
+        if department is None:  # held to a department they do not have: nothing to count
+            raise NotFound("您的账号没有所属部门")
     if region_code:
         region = Region.objects.filter(code=str(region_code).strip(), key__startswith=key).first()
     else:

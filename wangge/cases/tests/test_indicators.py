@@ -133,6 +133,17 @@ def test_department_table_and_department_user(users, cases, tree):
     assert (row["reported"], row["closed"], row["satisfaction_rate"]) == (3, 2, round(100 / 3, 1))
 
 
+def test_department_handler_without_a_department_sees_no_region_figures(users, cases, tree, client_for):
+    """Held to the cases their department leads, as everywhere else (`visible_cases`): an account
+    left without its department gets nothing, not its region's figures."""
+    from wangge.accounts.models import User
+
+    User.objects.filter(pk=users["handler"].pk).update(scope_department=None, scope_region=tree["city"])
+    query = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
+    assert client_for("handler").get("/api/v1/indicators", query).status_code == 404
+    assert client_for("handler").get("/api/v1/hotspots").status_code == 404
+
+
 def test_trend_and_categories(users, cases):
     scope = scope_for(users["admin"])
     months = indicators.trend_rows(scope=scope, period=period(), step="month")
