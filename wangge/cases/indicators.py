@@ -338,13 +338,16 @@ def _ancestors(region: Region) -> list[Region]:
 def dashboard(*, user, region_code: str = "", period: Period, step: str = "week") -> dict:
     """Everything the dashboard page shows, for one region and period."""
     scope = indicator_scope(user=user, region_code=region_code)
+    departments = department_rows(scope=scope, period=period)
     return {
         "scope": scope,
         "region": scope.region,
         "period": period,
-        "totals": totals(scope=scope, period=period),
+        # The department rows (with "no lead department") partition the cohort, and every count is
+        # additive: summing them spares one more pass over every case of the period.
+        "totals": with_rates({name: sum(row[name] for row in departments) for name in COUNT_NAMES}),
         "children": children_rows(scope=scope, period=period),
-        "departments": department_rows(scope=scope, period=period),
+        "departments": departments,
         "trend": trend_rows(scope=scope, period=period, step=step),
         "categories": category_rows(scope=scope, period=period),
     }

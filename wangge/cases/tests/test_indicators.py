@@ -104,6 +104,13 @@ def test_each_indicator_for_the_city(users, cases):
     assert (row["found"], row["rectified"], row["rectify_rate"]) == (2, 1, 50.0)
 
 
+def test_dashboard_totals_are_the_sum_of_its_department_rows(users, cases, tree):
+    for user, code in ((users["admin"], ""), (users["admin"], tree["street_b"].code), (users["handler"], "")):
+        data = indicators.dashboard(user=user, region_code=code, period=period())
+        assert data["totals"] == indicators.totals(scope=data["scope"], period=period())
+    assert indicators.dashboard(user=users["admin"], period=period())["totals"]["reported"] == 5
+
+
 def test_no_cases_gives_no_rate(users, tree):
     row = indicators.totals(scope=scope_for(users["admin"]), period=period())
     assert row["reported"] == 0 and row["close_rate"] is None
