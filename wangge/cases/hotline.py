@@ -108,13 +108,18 @@ def hotline_status(*, actor, number: str) -> CaseStatus:
     """Where a case stands, in words an operator can read to the caller (in scope only)."""
     _operator(actor)
     case = selectors.case_get(user=actor, number=number)
+    return status_of(case, result=public_result(case))
+
+
+def public_result(case: Case) -> str:
+    """The latest public handling, answer, rejection or transfer text on the case's timeline, or ""."""
     handled = (
         case.events.filter(action__in=("handle", "answer", "reject", "transfer"), public=True)
         .order_by("-at", "-id")
         .values_list("text", flat=True)
         .first()
     )
-    return status_of(case, result=handled or "")
+    return handled or ""
 
 
 @transaction.atomic

@@ -64,10 +64,6 @@ def _answer(response: HttpResponse, outcome: idempotency.Outcome):
     return Status(outcome.status, outcome.body)
 
 
-def _status_body(actor, number: str) -> dict:
-    return _body(hotline.hotline_status(actor=actor, number=number))
-
-
 def _body(status: hotline.CaseStatus) -> dict:
     return HotlineCaseOut.from_orm(status).model_dump(mode="json")
 
@@ -101,7 +97,8 @@ def hotline_callback(request: HttpRequest, response: HttpResponse, number: str, 
 
     def perform():
         case = hotline.hotline_callback(actor=request.user, number=number, **values)
-        return 200, _status_body(request.user, case.number), case
+        # The case in hand is the one the workflow just moved (with its category and department).
+        return 200, _body(hotline.status_of(case, result=hotline.public_result(case))), case
 
     outcome = idempotency.run(
         owner=_owner(request),

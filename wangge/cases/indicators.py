@@ -193,6 +193,8 @@ def indicator_scope(*, user, region_code: str = "") -> Scope:
     department = None
     if user.role == Role.DEPARTMENT_HANDLER:
         department = user.scope_department
+        if department is None:  # held to a department they do not have: nothing to count
+            raise NotFound("您的账号没有所属部门")
     if region_code:
         region = Region.objects.filter(code=str(region_code).strip(), key__startswith=key).first()
     else:
@@ -336,13 +338,16 @@ def _ancestors(region: Region) -> list[Region]:
 def dashboard(*, user, region_code: str = "", period: Period, step: str = "week") -> dict:
     """Everything the dashboard page shows, for one region and period."""
     scope = indicator_scope(user=user, region_code=region_code)
+    departments = department_rows(scope=scope, period=period)
     return {
         "scope": scope,
         "region": scope.region,
         "period": period,
-        "totals": totals(scope=scope, period=period),
+        # The department rows (with "no lead department") partition the cohort, and every count is
+        # additive: summing them spares one more pass over every case of the period.
+        "totals": with_rates({name: sum(row[name] for row in departments) for name in COUNT_NAMES}),
         "children": children_rows(scope=scope, period=period),
-        "departments": department_rows(scope=scope, period=period),
+        "departments": departments,
         "trend": trend_rows(scope=scope, period=period, step=step),
         "categories": category_rows(scope=scope, period=period),
     }

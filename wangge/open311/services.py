@@ -12,7 +12,6 @@ from django.utils import timezone
 from wangge.cases import services as case_services
 from wangge.cases.models import FINISHED, Case, CaseEvent, Category, Channel, ContactPreference
 from wangge.cases.rules import applicable_prefixes
-from wangge.cases.selectors import category_for_code
 from wangge.cases.workflow import ACTION_LABELS
 from wangge.core.errors import DomainError, NotFound
 from wangge.regions.models import Level, Region
@@ -65,35 +64,42 @@ def request_create(
         raise DomainError("service_code is required / 缺少 service_code", field="service_code")
     if (lat is None or lng is None) and not address_string.strip():
         raise DomainError("lat and long, or address_string, is required / 请提供经纬度或地址", field="lat")
-    region = Region.objects.filter(key=key.region_key).only("code", "level").first()
     region_code = ""
     if lat is None or lng is None:
         lat = lng = None
+        region = Region.objects.filter(key=key.region_key).only("code", "level").first()
         if region is None or region.level < Level.COMMUNITY:
             raise DomainError(
                 "lat/long is required: address_string alone cannot be placed here / 仅凭地址无法定位，请提供经纬度",
                 field="lat",
             )
         region_code = region.code
-    where = key.region_key
-    category = category_for_code(code=service_code.strip(), region_key=where)
-    if category is None:
-        raise DomainError(f"service_code {service_code} not found / 事项类别不存在", field="service_code")
-    text = (description or "").strip() or category.name
+    code = service_code.strip()
+    # The service list offers the catalogue of the key's whole subtree; which line of it applies is
+    # decided at the place (by `case_report`), as for every other channel.
+    name = services_for(key=key, jurisdiction=None).filter(code=code).values_list("name", flat=True).first()
+    unknown = f"service_code {service_code} not found / 事项类别不存在"
+    if name is None:
+        raise DomainError(unknown, field="service_code")
     phone = (phone or "").strip()
-    case = case_services.case_report(
-        actor=None,
-        text=text,
-        channel=Channel.OPEN311,
-        category=category,
-        lng=lng,
-        lat=lat,
-        address=(address_string or "").strip()[:200],
-        region_code=region_code,
-        reporter_name=f"{(last_name or '').strip()}{(first_name or '').strip()}",
-        reporter_phone=phone,
-        contact_preference=ContactPreference.PHONE if phone else ContactPreference.NONE,
-    )
+    try:
+        case = case_services.case_report(
+            actor=None,
+            text=(description or "").strip() or name,
+            channel=Channel.OPEN311,
+            category=code,
+            lng=lng,
+            lat=lat,
+            address=(address_string or "").strip()[:200],
+            region_code=region_code,
+            reporter_name=f"{(last_name or '').strip()}{(first_name or '').strip()}",
+            reporter_phone=phone,
+            contact_preference=ContactPreference.PHONE if phone else ContactPreference.NONE,
+        )
+    except DomainError as exc:
+        if exc.field == "category":  # listed for the key, but not applicable at this place
+            raise DomainError(unknown, field="service_code") from None
+        raise
     if not _in_key(key, case.region_key):
         raise DomainError(
             "the location lies outside this api_key's jurisdiction / 位置不在该密钥的服务区域内", field="lat"

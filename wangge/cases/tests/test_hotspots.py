@@ -34,7 +34,7 @@ def east(metres: float) -> float:
     return LNG + metres / (METRES_PER_DEGREE * math.cos(math.radians(LAT)))
 
 
-def put(category, *, metres_east=0.0, days_ago=1.0, status=Status.ACCEPTED, grid=GRID_A1, lat=LAT):
+def put(category, *, metres_east=0.0, days_ago=1.0, status=Status.ACCEPTED, grid=GRID_A1, lat=LAT, lead=None):
     return Case.objects.create(
         number=f"WG-2026-{next(_numbers):06d}",
         text="垃圾",
@@ -45,6 +45,7 @@ def put(category, *, metres_east=0.0, days_ago=1.0, status=Status.ACCEPTED, grid
         status=status,
         lat=lat,
         lng=east(metres_east),
+        lead_department=lead,
     )
 
 
@@ -112,3 +113,13 @@ def test_page_api_and_export_by_scope(users, garbage, client_for, django_assert_
     assert (
         client_for("dispatcher_b").get("/dashboard/export/hotspots.xlsx", {"region": "510502001000"}).status_code == 404
     )
+
+
+def test_a_department_handler_sees_hot_spots_of_the_cases_it_leads_only(users, garbage, tree):
+    for metres in (0, 10, 20):
+        put(garbage, metres_east=metres)  # not dispatched: no lead department yet
+    assert found(users["handler"]) == []
+    led = [put(garbage, metres_east=m, lead=tree["department"]) for m in (0, 10, 20)]
+    [spot] = found(users["handler"])
+    assert sorted(spot.numbers) == sorted(c.number for c in led)
+    assert len(found(users["admin"])) == 1 and found(users["admin"])[0].count == 6

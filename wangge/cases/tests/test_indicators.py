@@ -104,6 +104,13 @@ def test_each_indicator_for_the_city(users, cases):
     assert (row["found"], row["rectified"], row["rectify_rate"]) == (2, 1, 50.0)
 
 
+def test_dashboard_totals_are_the_sum_of_its_department_rows(users, cases, tree):
+    for user, code in ((users["admin"], ""), (users["admin"], tree["street_b"].code), (users["handler"], "")):
+        data = indicators.dashboard(user=user, region_code=code, period=period())
+        assert data["totals"] == indicators.totals(scope=data["scope"], period=period())
+    assert indicators.dashboard(user=users["admin"], period=period())["totals"]["reported"] == 5
+
+
 def test_no_cases_gives_no_rate(users, tree):
     row = indicators.totals(scope=scope_for(users["admin"]), period=period())
     assert row["reported"] == 0 and row["close_rate"] is None
@@ -131,6 +138,17 @@ def test_department_table_and_department_user(users, cases, tree):
     # The department handler sees only the cases the department leads.
     row = indicators.totals(scope=scope_for(users["handler"]), period=period())
     assert (row["reported"], row["closed"], row["satisfaction_rate"]) == (3, 2, round(100 / 3, 1))
+
+
+def test_department_handler_without_a_department_sees_no_region_figures(users, cases, tree, client_for):
+    """Held to the cases their department leads, as everywhere else (`visible_cases`): an account
+    left without its department gets nothing, not its region's figures."""
+    from wangge.accounts.models import User
+
+    User.objects.filter(pk=users["handler"].pk).update(scope_department=None, scope_region=tree["city"])
+    query = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
+    assert client_for("handler").get("/api/v1/indicators", query).status_code == 404
+    assert client_for("handler").get("/api/v1/hotspots").status_code == 404
 
 
 def test_trend_and_categories(users, cases):

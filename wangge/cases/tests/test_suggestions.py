@@ -51,6 +51,8 @@ def test_without_a_model_intake_works_and_the_page_says_so(people, django_captur
     client.force_login(people["community_a"])
     page = client.get(f"/cases/{case.number}/").content.decode()
     assert case.number in page and 'id="dispatch-suggestions"' in page
+    assert Suggestion.objects.get(case_type="cases.case", case_id=str(case.pk)).status == "no_model"
+    assert "暂无可用的分类模型" in page and "置信度" not in page
 
 
 @pytest.mark.parametrize("chosen, outcome", [("0101", "accepted"), ("0301", "overridden")])

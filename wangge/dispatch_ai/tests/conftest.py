@@ -5,11 +5,14 @@ from wangge.dispatch_ai import hooks, runtime
 
 @pytest.fixture(autouse=True)
 def clean_dispatch_state():
-    """Each test starts with no registered data sources and an empty model cache."""
+    """Each test starts with no registered data sources and an empty model cache; afterwards the
+    sources the apps registered at start-up are put back, so later tests (the demo city trains
+    from them) find them again."""
+    registered = hooks._history_source, hooks._catalogue_source
     runtime.clear_cache()
     hooks.set_history_source(None)
     hooks.set_catalogue_source(None)
     yield
     runtime.clear_cache()
-    hooks.set_history_source(None)
-    hooks.set_catalogue_source(None)
+    hooks.set_history_source(registered[0])
+    hooks.set_catalogue_source(registered[1])

@@ -34,7 +34,8 @@ def test_fast_path_gives_exactly_what_scikit_learn_vectorisers_gave():
     fast = features.transform(texts).toarray()  # packed n-grams and lookup tables
     assert fitted.shape == fast.shape
     assert np.allclose(fitted, fast, atol=1e-5)
-    assert features.transform(["完全陌生"]).nnz >= 0
+    unseen = features.transform(["完全陌生"])  # no gram of it was seen in training
+    assert unseen.shape == (1, features.n_features_) and unseen.nnz == 0
 
 
 def test_one_message_and_batch_scoring_agree(model):

@@ -137,6 +137,22 @@ def test_post_refusals_write_nothing(people, city_key, street_a_key):
     assert not Case.objects.exists()
 
 
+def test_a_listed_service_of_a_smaller_region_is_filed_at_its_place(people, city_key):
+    """A city-wide key lists the catalogue of every region under it; each of those services can be
+    filed at a place where it applies, and only there."""
+    from wangge.cases.models import Category
+
+    Category.objects.create(region_key="510502001", code="0150", name="甲街道共享单车乱停", is_active=True)
+    listed = Client().get(f"{BASE}/services.json", {"api_key": city_key}).json()
+    assert "0150" in {row["service_code"] for row in listed}
+    response = post(city_key, service_code="0150", description="")
+    assert response.status_code == 201, response.content
+    case = Case.objects.get(number=response.json()[0]["service_request_id"])
+    assert case.category.code == "0150" and case.text == "甲街道共享单车乱停"
+    check_errors(post(city_key, service_code="0150", lat=B1[1], long=B1[0]), 400)  # not applicable in street B
+    assert Case.objects.count() == 1
+
+
 def test_revoked_key_is_refused(people, city_key):
     keys.key_revoke(actor=None, key=Open311Key.objects.get())
     check_errors(post(city_key), 403)
