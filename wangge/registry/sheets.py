@@ -412,7 +412,7 @@ def check(ctx: Context, row: Row, lookups: Lookups) -> Plan | None:
     if person.gender != gender:
         changes["gender"] = after["gender"] = gender
         before["gender"] = person.gender
-    if phone is not None and not keep_phone and pii.blind_index(phone) != person.phone_index:
+    if phone is not None and not keep_phone and pii.phone_index(phone) != person.phone_index:
         changes["phone"] = phone
         before["phone_masked"], after["phone_masked"] = person.phone_masked, pii.mask_phone(phone)
     for name in ("origin", "note"):
@@ -442,7 +442,7 @@ def write(ctx: Context, plans: list[Plan]) -> None:
     _write_new(ctx, [plan for plan in plans if plan.outcome == NEW])
     updated = [plan for plan in plans if plan.outcome == UPDATED]
     _write_moves(ctx, [plan for plan in updated if plan.data[1] is not None])
-    encrypt, blind_index, mask_phone = pii.encrypt, pii.blind_index, pii.mask_phone
+    protect_phone = pii.protect_phone
     now = timezone.now()
     groups: dict[tuple, list] = defaultdict(list)
     for plan in updated:
@@ -451,9 +451,7 @@ def write(ctx: Context, plans: list[Plan]) -> None:
             continue
         phone = changes.pop("phone", None)
         if phone is not None:
-            changes["phone_cipher"] = encrypt(phone)
-            changes["phone_index"] = blind_index(phone)
-            changes["phone_masked"] = mask_phone(phone)
+            changes["phone_cipher"], changes["phone_index"], changes["phone_masked"] = protect_phone(phone)
         changes["updated_at"] = now
         names = tuple(sorted(changes))
         groups[names].append((*(changes[name] for name in names), plan.target_id))
@@ -465,7 +463,7 @@ def _write_new(ctx: Context, new: list[Plan]) -> None:
     if not new:
         return
     now = timezone.now()
-    encrypt, blind_index, mask_id, mask_phone = pii.encrypt, pii.blind_index, pii.mask_id_number, pii.mask_phone
+    encrypt, mask_id, protect_phone = pii.encrypt, pii.mask_id_number, pii.protect_phone
     stamp = bulk.adapter(Resident, "created_at")(now)
     as_date = bulk.adapter(Resident, "birth_date")
     new.sort(key=lambda plan: plan.row.values["_index"])
@@ -473,7 +471,8 @@ def _write_new(ctx: Context, new: list[Plan]) -> None:
     for plan in new:
         number, birth, gender, phone, household_pk, region_key, moved_in = plan.data
         values = plan.row.values
-        id_masked, phone_masked = mask_id(number), mask_phone(phone) if phone else ""
+        id_masked = mask_id(number)
+        phone_cipher, phone_index, phone_masked = protect_phone(phone)
         rows.append(
             (
                 stamp,
@@ -484,8 +483,8 @@ def _write_new(ctx: Context, new: list[Plan]) -> None:
                 id_masked,
                 gender,
                 as_date(birth),
-                encrypt(phone) if phone else "",
-                blind_index(phone) if phone else "",
+                phone_cipher,
+                phone_index,
                 phone_masked,
                 household_pk,
                 region_key,
