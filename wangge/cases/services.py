@@ -197,6 +197,7 @@ def case_report(
     if reporter is not None and not reporter_name:
         reporter_name = reporter.display_name or reporter.get_username()
     phone = _phone(reporter_phone)
+    phone_cipher, _index, phone_masked = pii.protect_phone(phone)
     if contact_preference is None:
         contact_preference = (
             ContactPreference.APP if reporter else (ContactPreference.PHONE if phone else ContactPreference.NONE)
@@ -214,8 +215,8 @@ def case_report(
         source_ref=source_ref,
         reporter=reporter,
         reporter_name=reporter_name,
-        reporter_phone_cipher=pii.encrypt(phone) if phone else "",
-        reporter_phone_masked=pii.mask_phone(phone) if phone else "",
+        reporter_phone_cipher=phone_cipher,
+        reporter_phone_masked=phone_masked,
         contact_preference=contact_preference,
         lng=lng,
         lat=lat,
@@ -271,7 +272,7 @@ def case_report(
 
 def reporter_phone(*, actor, case: Case, reason: str) -> str:
     """The caller's full phone number, for calling back; the reveal is audited with its reason."""
-    from wangge.accounts.roles import REVEAL_PII, require
+    from wangge.accounts.roles import REVEAL_PII
 
     from .parties import can_see
 
@@ -279,14 +280,19 @@ def reporter_phone(*, actor, case: Case, reason: str) -> str:
         from wangge.core.errors import NotFound
 
         raise NotFound("案件不存在，或不在您的管辖范围内")
-    if actor is None or actor.role != Role.HOTLINE_OPERATOR:
-        require(actor, REVEAL_PII)
     if not (reason or "").strip():
         raise DomainError("请填写查看完整电话的理由", field="reason")
     if not case.reporter_phone_cipher:
         return ""
-    audit.record(actor=actor, verb="case.reveal_phone", target=case, scope_key=case.region_key, note=reason.strip())
-    return pii.decrypt(case.reporter_phone_cipher)
+    return pii.reveal(
+        actor=actor,
+        obj=case,
+        cipher="reporter_phone_cipher",
+        reason=reason.strip(),
+        verb="case.reveal_phone",
+        # the hotline calls reporters back as its job; everyone else needs the right to see personal data
+        capability=None if actor is not None and actor.role == Role.HOTLINE_OPERATOR else REVEAL_PII,
+    )
 
 
 # ---- one wrapper per move of the table -------------------------------------------------------

@@ -5,6 +5,10 @@ Values are encrypted with AES-256-GCM (`a1.` + base64 of nonce and ciphertext). 
 wrote Fernet tokens (`gAAAA…`); `decrypt` still reads them, so no stored value needs rewriting.
 AES-GCM is about four times cheaper per value than Fernet, which matters when an import
 encrypts two values for each of 100,000 rows. Both keys derive from WANGGE_PII_KEY.
+
+Every stored phone has the same three columns, `<name>_cipher`, `<name>_index` (where lookups need
+it) and `<name>_masked`: `protect_phone` computes all three, `reveal` reads the clear value back for
+someone allowed to see it and records why.
 """
 
 import base64
@@ -13,6 +17,7 @@ import hashlib
 import hmac
 import os
 from functools import lru_cache
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
@@ -129,3 +134,45 @@ def mask_phone(value: str) -> str:
     if len(value) < 7:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+class Protected(NamedTuple):
+    """The stored forms of one personal value; all three empty when there is none."""
+
+    cipher: str
+    index: str
+    masked: str
+
+    def as_fields(self, name: str) -> dict[str, str]:
+        """`{"<name>_cipher": …, "<name>_index": …, "<name>_masked": …}` for a model constructor."""
+        return {f"{name}_cipher": self.cipher, f"{name}_index": self.index, f"{name}_masked": self.masked}
+
+
+NOTHING = Protected("", "", "")
+
+
+def phone_index(value: str) -> str:
+    """The blind index of a phone number; hyphens do not count (0816-2345678 is 08162345678)."""
+    return blind_index(value.replace("-", "")) if value else ""
+
+
+def protect_phone(value: str) -> Protected:
+    """Cipher, blind index and masked copy of an already validated phone number ("" gives three "")."""
+    if not value:
+        return NOTHING
+    return Protected(encrypt(value), phone_index(value), mask_phone(value))
+
+
+def reveal(*, actor, obj, cipher: str, reason: str, verb: str, capability: str | None, after=None) -> str:
+    """The clear value of `obj.<cipher>` for an actor holding `capability` (None: the caller has
+    decided), with one audit record naming the reason (never the value). The caller has already
+    checked that the object is in the actor's scope, that the reason is acceptable and that a value
+    is stored — each app words those refusals its own way."""
+    from wangge.accounts.roles import require
+
+    from . import audit
+
+    if capability is not None:
+        require(actor, capability)
+    audit.record(actor=actor, verb=verb, target=obj, scope_key=obj.region_key, after=after, note=reason)
+    return decrypt(getattr(obj, cipher))

@@ -78,7 +78,7 @@ def _demo_community(rng: random.Random) -> dict:
     for house in rented:
         phone = f"170{rng.randrange(10**8):08d}"
         house.owner_name = rng.choice(LANDLORD_SURNAMES) + rng.choice(["先生", "女士"])
-        house.owner_phone_cipher, house.owner_phone_masked = pii.encrypt(phone), pii.mask_phone(phone)
+        house.owner_phone_cipher, _index, house.owner_phone_masked = pii.protect_phone(phone)
     Household.objects.bulk_update(rented, ["owner_name", "owner_phone_cipher", "owner_phone_masked"], batch_size=500)
 
     people = list(

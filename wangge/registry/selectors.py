@@ -137,7 +137,7 @@ def resident_search(
     if search.mode == "id_number":
         rows = rows.filter(id_index=pii.blind_index(value))
     elif search.mode == "phone":
-        rows = rows.filter(phone_index=pii.blind_index(value))
+        rows = rows.filter(phone_index=pii.phone_index(value))
     elif search.mode == "id_masked":
         rows = rows.filter(id_masked=value)
     elif search.mode == "phone_masked":

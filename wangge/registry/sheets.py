@@ -413,7 +413,7 @@ def check(ctx: Context, row: Row, lookups: Lookups) -> Plan | None:
         changes["gender"] = after["gender"] = gender
         before["gender"] = person.gender
     if phone is not None and not keep_phone:
-        index = pii.blind_index(phone)
+        index = pii.phone_index(phone)
         if index != person.phone_index:
             masked = pii.mask_phone(phone)
             changes["phone"] = (phone, index, masked)  # `write` only has to encrypt it
@@ -467,7 +467,7 @@ def _write_new(ctx: Context, new: list[Plan]) -> None:
     if not new:
         return
     now = timezone.now()
-    encrypt, blind_index, mask_id, mask_phone = pii.encrypt, pii.blind_index, pii.mask_id_number, pii.mask_phone
+    encrypt, mask_id, protect_phone = pii.encrypt, pii.mask_id_number, pii.protect_phone
     stamp = bulk.adapter(Resident, "created_at")(now)
     as_date = bulk.adapter(Resident, "birth_date")
     new.sort(key=lambda plan: plan.row.values["_index"])
@@ -475,7 +475,8 @@ def _write_new(ctx: Context, new: list[Plan]) -> None:
     for plan in new:
         number, birth, gender, phone, household_pk, region_key, moved_in = plan.data
         values = plan.row.values
-        id_masked, phone_masked = mask_id(number), mask_phone(phone) if phone else ""
+        id_masked = mask_id(number)
+        phone_cipher, phone_index, phone_masked = protect_phone(phone)
         rows.append(
             (
                 stamp,
@@ -486,8 +487,8 @@ def _write_new(ctx: Context, new: list[Plan]) -> None:
                 id_masked,
                 gender,
                 as_date(birth),
-                encrypt(phone) if phone else "",
-                blind_index(phone) if phone else "",
+                phone_cipher,
+                phone_index,
                 phone_masked,
                 household_pk,
                 region_key,

@@ -120,9 +120,7 @@ def build_demo_units(*, seed: int, progress=None) -> dict:
                     region_key=grid.key,
                     address=f"{place}路{rng.randint(1, 300)}号",
                     contact_name=_person(rng),
-                    contact_phone_cipher=pii.encrypt(phone),
-                    contact_phone_index=pii.blind_index(phone),
-                    contact_phone_masked=pii.mask_phone(phone),
+                    **pii.protect_phone(phone).as_fields("contact_phone"),
                     has_party_organisation=party,
                     party_organisation_name=f"{name}党支部" if party else "",
                 )

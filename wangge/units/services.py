@@ -126,9 +126,7 @@ def _set_phone(unit: Unit, phone: str) -> None:
         reason = check_contact_phone(phone)
         if reason:
             raise DomainError(str(reason), field="contact_phone")
-    unit.contact_phone_cipher = pii.encrypt(phone) if phone else ""
-    unit.contact_phone_index = pii.blind_index(phone.replace("-", "")) if phone else ""
-    unit.contact_phone_masked = pii.mask_phone(phone) if phone else ""
+    unit.contact_phone_cipher, unit.contact_phone_index, unit.contact_phone_masked = pii.protect_phone(phone)
 
 
 def _save_unit(unit: Unit) -> None:
@@ -341,14 +339,19 @@ def unit_set_booking_barred(*, unit: Unit, barred: bool, reason: str, actor) -> 
 @transaction.atomic
 def unit_reveal_contact_phone(*, actor, unit: Unit, reason: str) -> str:
     """The contact phone in full, for someone allowed to see it, with the reason recorded."""
-    require(actor, REVEAL_PII)
     if actor is not None and not in_scope(actor, unit.region_key):
         raise NotFound(_("未找到该单位，或不在您的管辖范围内"))
     reason = _text(reason, "reason", 200, required=True, label=_("查看原因"))
     if not unit.contact_phone_cipher:
         raise DomainError(_("该单位没有登记联系电话"), field="contact_phone")
-    audit.record(actor=actor, verb="unit.reveal_phone", target=unit, scope_key=unit.region_key, note=reason)
-    return pii.decrypt(unit.contact_phone_cipher)
+    return pii.reveal(
+        actor=actor,
+        obj=unit,
+        cipher="contact_phone_cipher",
+        reason=reason,
+        verb="unit.reveal_phone",
+        capability=REVEAL_PII,
+    )
 
 
 # ---- shared resources -----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Personal data at rest: new values are sealed with AES-GCM, values sealed with Fernet by earlier
-releases stay readable, damaged tokens are refused, and the blind index did not change."""
+releases stay readable, damaged tokens are refused, the blind index did not change;
+phones are stored as cipher, index and mask, and read back only with a recorded reason."""
 
 import hashlib
 import hmac
@@ -65,3 +66,45 @@ def test_files_are_sealed_and_checked():
         pii.decrypt_bytes(blob[:-1] + bytes([blob[-1] ^ 1]))
     with pytest.raises(InvalidToken):
         pii.decrypt_bytes(b"plain")
+
+
+def test_a_phone_is_protected_as_cipher_index_and_mask_and_hyphens_do_not_count():
+    stored = pii.protect_phone("0830-1234567")
+    assert pii.decrypt(stored.cipher) == "0830-1234567" and stored.masked == "083*****4567"
+    assert stored.index == pii.phone_index("08301234567") == pii.blind_index("08301234567")
+    assert pii.protect_phone("") == pii.protect_phone(None) == ("", "", "")
+    assert pii.protect_phone("17012345678").as_fields("owner_phone").keys() == {
+        "owner_phone_cipher",
+        "owner_phone_index",
+        "owner_phone_masked",
+    }
+
+
+def test_reveal_checks_the_capability_before_decrypting_and_records_the_reason(users, tree):
+    from wangge.accounts.roles import REVEAL_PII
+    from wangge.core.errors import Forbidden
+    from wangge.core.models import AuditEvent
+    from wangge.regions.models import Household
+
+    house = Household.objects.get(region_key="510502001001001")
+    house.owner_phone_cipher, _index, house.owner_phone_masked = pii.protect_phone("17012345678")
+    house.save()
+    with pytest.raises(Forbidden):
+        pii.reveal(
+            actor=users["dispatcher_a"], obj=house, cipher="owner_phone_cipher", reason="核对",
+            verb="household.reveal", capability=REVEAL_PII,
+        )  # fmt: skip
+    assert not AuditEvent.objects.filter(verb="household.reveal").exists()
+    value = pii.reveal(
+        actor=users["gridworker_a"], obj=house, cipher="owner_phone_cipher", reason="联系房东",
+        verb="household.reveal", capability=REVEAL_PII, after={"field": "owner_phone"},
+    )  # fmt: skip
+    assert value == "17012345678"
+    event = AuditEvent.objects.get(verb="household.reveal")
+    assert (event.verb, event.note, event.after, event.scope_key) == (
+        "household.reveal",
+        "联系房东",
+        {"field": "owner_phone"},
+        "510502001001001",
+    )
+    assert "17012345678" not in str(event.after) + event.note + event.target_label

@@ -146,9 +146,7 @@ def _set_id(resident: Resident, number: str, index: str) -> None:
 
 
 def _set_phone(resident: Resident, phone: str) -> None:
-    resident.phone_cipher = pii.encrypt(phone) if phone else ""
-    resident.phone_index = pii.blind_index(phone) if phone else ""
-    resident.phone_masked = pii.mask_phone(phone) if phone else ""
+    resident.phone_cipher, resident.phone_index, resident.phone_masked = pii.protect_phone(phone)
 
 
 def _kind(kind: str) -> str:
@@ -244,7 +242,7 @@ def resident_update(
             secret_changed = True
     if phone is not KEEP:
         new_phone = _normalise_phone(phone)
-        if (pii.blind_index(new_phone) if new_phone else "") != resident.phone_index:
+        if pii.phone_index(new_phone) != resident.phone_index:
             _set_phone(resident, new_phone)
             secret_changed = True
     if kind is not KEEP:
@@ -432,7 +430,6 @@ def _reason(reason: str) -> str:
 def resident_reveal(*, actor, resident: Resident, field: str, reason: str) -> str:
     """The clear ID number or phone of one resident, for a stated reason, recorded in the audit
     log (the value itself is not). Only roles holding REVEAL_PII."""
-    require(actor, REVEAL_PII)
     _check_resident(actor, resident)
     if field not in REVEAL_FIELDS:
         raise DomainError(_("只能查看身份证号或手机号"), field="field")
@@ -440,34 +437,33 @@ def resident_reveal(*, actor, resident: Resident, field: str, reason: str) -> st
     cipher = getattr(resident, REVEAL_FIELDS[field])
     if not cipher:
         raise DomainError(_("该居民没有登记手机号"), field="field")
-    audit.record(
+    return pii.reveal(
         actor=actor,
+        obj=resident,
+        cipher=REVEAL_FIELDS[field],
+        reason=reason,
         verb="resident.reveal",
-        target=resident,
-        scope_key=resident.region_key,
+        capability=REVEAL_PII,
         after={"field": field},
-        note=reason,
     )
-    return pii.decrypt(cipher)
 
 
 @transaction.atomic
 def household_reveal_owner_phone(*, actor, household: Household, reason: str) -> str:
     """The clear phone of a house's owner or landlord, for a stated reason, recorded."""
-    require(actor, REVEAL_PII)
     _check_household(actor, household)
     reason = _reason(reason)
     if not household.owner_phone_cipher:
         raise DomainError(_("该房屋没有登记产权人电话"), field="field")
-    audit.record(
+    return pii.reveal(
         actor=actor,
+        obj=household,
+        cipher="owner_phone_cipher",
+        reason=reason,
         verb="household.reveal",
-        target=household,
-        scope_key=household.region_key,
+        capability=REVEAL_PII,
         after={"field": "owner_phone"},
-        note=reason,
     )
-    return pii.decrypt(household.owner_phone_cipher)
 
 
 def _area(value) -> Decimal | None:
@@ -509,8 +505,7 @@ def household_update(
         household.owner_name = _clean_text(owner_name, field="owner_name", label=_("产权人/房东"), max_length=50)
     if owner_phone is not KEEP:
         phone = _normalise_phone(owner_phone, field="owner_phone")
-        household.owner_phone_cipher = pii.encrypt(phone) if phone else ""
-        household.owner_phone_masked = pii.mask_phone(phone) if phone else ""
+        household.owner_phone_cipher, _index, household.owner_phone_masked = pii.protect_phone(phone)
     if checked_on is not KEEP:
         household.checked_on = _check_date(checked_on, field="checked_on", label=_("核实日期"))
     after = audit.snapshot(household, HOUSE_FIELDS)
