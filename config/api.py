@@ -11,7 +11,10 @@ from wangge.cases.hotline_api import router as hotline_router
 from wangge.core.api import router as audit_router
 from wangge.core.api_base import API_AUTH
 from wangge.core.errors import DomainError
+from wangge.deliberation.api import router as deliberation_router
 from wangge.notify.api import router as notify_router
+from wangge.party.api import router as party_router
+from wangge.points.api import router as points_router
 from wangge.regions.api import router as regions_router
 from wangge.regions.imports_api import router as imports_router
 from wangge.registry.api import router as registry_router
@@ -39,6 +42,9 @@ api.add_router("", notify_router)
 api.add_router("", sheets_router)  # after imports_router: /imports/divisions and /imports/grids match first
 api.add_router("", hotline_router)
 api.add_router("", indicators_router)
+api.add_router("", party_router)
+api.add_router("", points_router)
+api.add_router("", deliberation_router)
 
 
 @api.exception_handler(DomainError)

@@ -13,6 +13,9 @@ urlpatterns = [
     path("sheets/", include("wangge.sheets.urls")),
     path("open311/v2/", include("wangge.open311.urls")),
     path("dashboard/", include("wangge.cases.dashboard_urls")),
+    path("party/", include("wangge.party.urls")),
+    path("points/", include("wangge.points.urls")),
+    path("deliberation/", include("wangge.deliberation.urls")),
     path("", include("wangge.web.urls")),
 ]
 

@@ -19,7 +19,10 @@ from wangge.accounts.roles import Role
 from wangge.cases.demo import build as build_demo_cases
 from wangge.core import audit, pii
 from wangge.core.validators import id_check_char
+from wangge.deliberation.demo import build as build_deliberation_demo
 from wangge.open311.demo import build_demo_open311_key
+from wangge.party.demo import build as build_party_demo
+from wangge.points.demo import build as build_points_demo
 from wangge.regions.geometry import bbox, geometry_fields
 from wangge.regions.grids import bump_grid_version
 from wangge.regions.models import Building, CommitteeKind, Compound, Department, Household, Level, Region
@@ -418,6 +421,9 @@ class CityBuilder:
         build_demo_cases(self)
         build_registry_demo(self)
         build_demo_open311_key(self.seed)
+        build_party_demo(self)
+        build_points_demo(self)  # after the party: credits its confirmed services
+        build_deliberation_demo(self)
         city = Region.objects.get(code=names.CITY[0])
         audit.record(
             actor=None,
