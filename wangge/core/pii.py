@@ -156,6 +156,11 @@ def phone_index(value: str) -> str:
     return blind_index(value.replace("-", "")) if value else ""
 
 
+def protect_id_number(value: str) -> Protected:
+    """Cipher, blind index and masked copy of an already validated ID number."""
+    return Protected(encrypt(value), blind_index(value), mask_id_number(value))
+
+
 def protect_phone(value: str) -> Protected:
     """Cipher, blind index and masked copy of an already validated phone number ("" gives three "")."""
     if not value:

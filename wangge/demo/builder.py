@@ -364,9 +364,7 @@ class CityBuilder:
                     residents.append(
                         Resident(
                             name=self._person_name(),
-                            id_cipher=pii.encrypt(number),
-                            id_index=pii.blind_index(number),
-                            id_masked=pii.mask_id_number(number),
+                            **pii.protect_id_number(number).as_fields("id"),
                             gender=gender,
                             birth_date=birth,
                             **pii.protect_phone(phone).as_fields("phone"),

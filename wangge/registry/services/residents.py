@@ -138,10 +138,8 @@ def _save_unique(instance, actor, index: str, **kwargs) -> None:
         raise
 
 
-def _set_id(resident: Resident, number: str, index: str) -> None:
-    resident.id_cipher = pii.encrypt(number)
-    resident.id_index = index
-    resident.id_masked = pii.mask_id_number(number)
+def _set_id(resident: Resident, number: str) -> None:
+    resident.id_cipher, resident.id_index, resident.id_masked = pii.protect_id_number(number)
     resident.birth_date, resident.gender = birth_and_gender(number)
 
 
@@ -188,7 +186,7 @@ def resident_create(
         origin=_clean_text(origin, field="origin", label=_("户籍地"), max_length=100),
         note=_clean_text(note, field="note", label=_("备注"), max_length=200),
     )
-    _set_id(resident, number, index)
+    _set_id(resident, number)
     _set_phone(resident, phone)
     if moved_in < resident.birth_date:
         raise DomainError(_("入住日期不能早于出生日期"), field="moved_in")
@@ -238,7 +236,7 @@ def resident_update(
         index = pii.blind_index(number)
         if index != resident.id_index:
             _refuse_duplicate(actor, index, exclude_pk=resident.pk)
-            _set_id(resident, number, index)
+            _set_id(resident, number)
             secret_changed = True
     if phone is not KEEP:
         new_phone = _normalise_phone(phone)
