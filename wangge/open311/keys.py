@@ -1,6 +1,8 @@
 """Open311 api_keys: issue (shown once), check, revoke. Each key belongs to a named client and a
 region: it files requests and reads cases only there."""
 
+import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,6 +13,8 @@ from wangge.core.scope import in_scope
 from wangge.regions.models import Region
 
 from .models import Open311Key
+
+USE_STAMP_INTERVAL = datetime.timedelta(minutes=1)
 
 
 @transaction.atomic
@@ -57,7 +61,13 @@ def key_revoke(*, actor, key: Open311Key) -> None:
 
 
 def key_check(raw: str | None) -> Open311Key | None:
-    """The live key with this value, or None."""
+    """The live key with this value, or None. Its `last_used_at` is brought up to date at most once a
+    minute, so administrators can see which clients still call without a write on every request."""
     if not raw:
         return None
-    return Open311Key.objects.filter(digest=Open311Key.digest_of(raw.strip()), revoked_at__isnull=True).first()
+    key = Open311Key.objects.filter(digest=Open311Key.digest_of(raw.strip()), revoked_at__isnull=True).first()
+    now = timezone.now()
+    if key is not None and (key.last_used_at is None or now - key.last_used_at >= USE_STAMP_INTERVAL):
+        Open311Key.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key

@@ -295,3 +295,39 @@ def test_only_administrators_in_scope_issue_keys(people):
         keys.key_create(actor=people["admin_a"], client="x", region_code="510502002000")
     key, raw = keys.key_create(actor=people["admin_a"], client="x", region_code="510502001000")
     assert key.created_by == people["admin_a"] and raw.startswith("o311_")
+
+
+def test_a_key_records_when_it_was_last_used_at_most_once_a_minute(people, city_key):
+    key = Open311Key.objects.get()
+    assert key.last_used_at is None
+    assert post(city_key).status_code == 201
+    first = Open311Key.objects.get().last_used_at
+    assert first is not None
+    assert post(city_key).status_code == 201
+    assert Open311Key.objects.get().last_used_at == first  # within the minute: not written again
+    Open311Key.objects.update(last_used_at=first - keys.USE_STAMP_INTERVAL)
+    assert post(city_key).status_code == 201
+    assert Open311Key.objects.get().last_used_at > first
+
+
+def test_purge_idempotency_removes_only_answers_older_than_the_window(people, city_key):
+    import datetime
+
+    from django.utils import timezone
+
+    for number in (1, 2):
+        response = Client().post(
+            f"{BASE}/requests.json",
+            {"api_key": city_key, "service_code": "0101", "lat": A1[1], "long": A1[0], "description": "垃圾"},
+            HTTP_IDEMPOTENCY_KEY=f"p-{number}",
+        )
+        assert response.status_code == 201
+    old = IdempotentRequest.objects.get(key="p-1")
+    IdempotentRequest.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=8))
+    out = StringIO()
+    call_command("purge_idempotency", stdout=out)
+    assert "已删除 1 条" in out.getvalue()
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["p-2"]
+    assert Case.objects.count() == 2  # the cases themselves stay
+    with pytest.raises(CommandError, match="older-than-days"):
+        call_command("purge_idempotency", "--older-than-days", "0")
