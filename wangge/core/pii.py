@@ -168,16 +168,35 @@ def protect_phone(value: str) -> Protected:
     return Protected(encrypt(value), phone_index(value), mask_phone(value))
 
 
+REASON_MIN, REASON_MAX = 2, 200
+
+
+def reveal_reason(reason: str | None) -> str:
+    """The stated reason for seeing personal data in full, trimmed; one rule for every reveal and
+    unmasked export (2 to 200 characters), so a reason accepted on one page is accepted on all."""
+    from django.utils.translation import gettext as _
+
+    from .errors import DomainError
+
+    reason = (reason or "").strip()
+    if len(reason) < REASON_MIN:
+        raise DomainError(_("请填写查看原因（至少2个字）"), field="reason")
+    if len(reason) > REASON_MAX:
+        raise DomainError(_("查看原因最多200个字"), field="reason")
+    return reason
+
+
 def reveal(*, actor, obj, cipher: str, reason: str, verb: str, capability: str | None, after=None) -> str:
     """The clear value of `obj.<cipher>` for an actor holding `capability` (None: the caller has
     decided), with one audit record naming the reason (never the value). The caller has already
-    checked that the object is in the actor's scope, that the reason is acceptable and that a value
-    is stored — each app words those refusals its own way."""
+    checked that the object is in the actor's scope and that a value is stored — each app words
+    those refusals its own way. The role is refused before the reason is looked at."""
     from wangge.accounts.roles import require
 
     from . import audit
 
     if capability is not None:
         require(actor, capability)
+    reason = reveal_reason(reason)
     audit.record(actor=actor, verb=verb, target=obj, scope_key=obj.region_key, after=after, note=reason)
     return decrypt(getattr(obj, cipher))

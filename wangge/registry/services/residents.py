@@ -415,15 +415,6 @@ def resident_depart(*, actor, resident: Resident, on: datetime.date, note: str =
     return resident
 
 
-def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if len(reason) < 2:
-        raise DomainError(_("请填写查看原因（至少2个字）"), field="reason")
-    if len(reason) > 200:
-        raise DomainError(_("查看原因最多200个字"), field="reason")
-    return reason
-
-
 @transaction.atomic
 def resident_reveal(*, actor, resident: Resident, field: str, reason: str) -> str:
     """The clear ID number or phone of one resident, for a stated reason, recorded in the audit
@@ -431,7 +422,6 @@ def resident_reveal(*, actor, resident: Resident, field: str, reason: str) -> st
     _check_resident(actor, resident)
     if field not in REVEAL_FIELDS:
         raise DomainError(_("只能查看身份证号或手机号"), field="field")
-    reason = _reason(reason)
     cipher = getattr(resident, REVEAL_FIELDS[field])
     if not cipher:
         raise DomainError(_("该居民没有登记手机号"), field="field")
@@ -450,7 +440,6 @@ def resident_reveal(*, actor, resident: Resident, field: str, reason: str) -> st
 def household_reveal_owner_phone(*, actor, household: Household, reason: str) -> str:
     """The clear phone of a house's owner or landlord, for a stated reason, recorded."""
     _check_household(actor, household)
-    reason = _reason(reason)
     if not household.owner_phone_cipher:
         raise DomainError(_("该房屋没有登记产权人电话"), field="field")
     return pii.reveal(
