@@ -47,15 +47,19 @@ def case_from_visit_problem(*, problem: VisitProblem) -> Case:
     return case
 
 
-def take_visit_problems(*, limit: int = 500) -> dict:
-    """Turn every open visit problem into a case; a refused one is logged and left open to retry."""
+def take_visit_problems(*, batch: int = 500) -> dict:
+    """Turn every open visit problem into a case; a refused one is logged and left open to retry on
+    the next sweep. Problems are read in batches by id, so refused ones never hide the rest."""
     counts = {"taken": 0, "refused": 0}
-    problems = VisitProblem.objects.filter(status=ProblemStatus.OPEN).select_related("reporter").order_by("id")[:limit]
-    for problem in problems:
-        try:
-            case_from_visit_problem(problem=problem)
-            counts["taken"] += 1
-        except DomainError as error:
-            log.warning("visit problem %s not taken: %s", problem.pk, error.message)
-            counts["refused"] += 1
+    open_problems = VisitProblem.objects.filter(status=ProblemStatus.OPEN).select_related("reporter").order_by("id")
+    last_id = 0
+    while problems := list(open_problems.filter(id__gt=last_id)[:batch]):
+        for problem in problems:
+            try:
+                case_from_visit_problem(problem=problem)
+                counts["taken"] += 1
+            except DomainError as error:
+                log.warning("visit problem %s not taken: %s", problem.pk, error.message)
+                counts["refused"] += 1
+        last_id = problems[-1].pk
     return counts

@@ -50,3 +50,25 @@ def test_a_problem_is_taken_once_however_often_the_sweep_runs(users, tree, catal
     with pytest.raises(DomainError):
         case_from_visit_problem(problem=problem)
     assert Case.objects.filter(channel=Channel.VISIT).count() == 1
+
+
+def test_a_problem_the_workflow_refuses_stays_open_and_does_not_hold_up_the_rest(users, tree, catalogue):
+    from wangge.cases.visits import take_visit_problems
+
+    household = Household.objects.get(region_key=A_GRID)
+    for text in ("楼道堆放杂物", "路灯不亮", "井盖松动"):
+        visit_record(
+            actor=users["gridworker_a"],
+            household=household,
+            report=VisitInput(notes="入户走访", problem_text=text, problem_category="safety"),
+        )
+    first, *rest = VisitProblem.objects.order_by("id")
+    # the first is refused by the workflow (its source reference was filed already), so it stays open
+    case_from_visit_problem(problem=first)
+    VisitProblem.objects.filter(pk=first.pk).update(status=ProblemStatus.OPEN, case_ref=None, taken_at=None)
+
+    counts = take_visit_problems(batch=1)  # one per batch: the refused one fills the first batch
+
+    assert counts == {"taken": 2, "refused": 1}
+    assert VisitProblem.objects.get(pk=first.pk).status == ProblemStatus.OPEN
+    assert all(VisitProblem.objects.get(pk=p.pk).status == ProblemStatus.TAKEN for p in rest)
