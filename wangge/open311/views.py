@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from wangge.cases.models import FINISHED, Case, CaseEvent, Category, CategoryKind, Status
+from wangge.cases.models import FINISHED, Case, CaseEvent, Category, CategoryKind, Channel, Status
 from wangge.core.errors import DomainError, Forbidden
 from wangge.regions.models import Region
 
@@ -79,6 +79,12 @@ def _service(category: Category) -> dict:
     }
 
 
+# A door-knock visit's case carries the visited household's address (building, unit, room): a
+# resident's home, written down by staff, not a place the resident chose to publish. Partner
+# clients get the point and the text, not the door.
+HOME_ADDRESS_CHANNELS = frozenset({Channel.VISIT})
+
+
 def _request(case: Case) -> dict:
     finished = case.status in FINISHED
     return {
@@ -93,7 +99,7 @@ def _request(case: Case) -> dict:
         "requested_datetime": utc(case.reported_at),
         "updated_datetime": utc(case.updated_at),
         "expected_datetime": utc(case.due_at),
-        "address": case.address,
+        "address": "" if case.channel in HOME_ADDRESS_CHANNELS else case.address,
         "address_id": "",
         "zipcode": "",
         "lat": case.lat,

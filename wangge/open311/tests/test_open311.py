@@ -331,3 +331,26 @@ def test_purge_idempotency_removes_only_answers_older_than_the_window(people, ci
     assert Case.objects.count() == 2  # the cases themselves stay
     with pytest.raises(CommandError, match="older-than-days"):
         call_command("purge_idempotency", "--older-than-days", "0")
+
+
+def test_a_door_knock_case_is_listed_without_the_household_address(people, city_key):
+    from wangge.cases import services as case_services
+
+    visit = case_services.case_report(
+        actor=None,
+        text="楼道堆放杂物",
+        channel=Channel.VISIT,
+        lng=A1[0],
+        lat=A1[1],
+        address="甲花园1栋1单元101",
+    )
+    street = post(city_key, address_string="甲路口").json()[0]["service_request_id"]
+    rows = {
+        row["service_request_id"]: row
+        for row in Client()
+        .get(f"{BASE}/requests.json", {"api_key": city_key, "service_request_id": f"{visit.number},{street}"})
+        .json()
+    }
+    assert rows[visit.number]["address"] == "" and rows[visit.number]["lat"] == A1[1]
+    assert rows[visit.number]["description"] == "楼道堆放杂物"
+    assert rows[street]["address"] == "甲路口"
