@@ -37,6 +37,20 @@ IMPORT_LEDGERS = "import_ledgers"
 EXPORT_LEDGERS = "export_ledgers"
 VIEW_INDICATORS = "view_indicators"  # the indicator dashboard, its exports and the hot spots of the scope
 MANAGE_DISPATCH_AI = "manage_dispatch_ai"  # train, activate and roll back the dispatch classifier
+# Party-building (党建引领): the party tree, members, dual reporting, lists, activities.
+VIEW_PARTY = "view_party"
+MANAGE_PARTY = "manage_party"  # keep organisations, members, lists and activities; confirm service
+APPROVE_REPORTING = "approve_reporting"  # approve 双报到 registrations with the community
+# Points (积分), rewards and unit scores.
+VIEW_POINTS = "view_points"  # accounts, statements and rankings of the scope
+RUN_REWARDS = "run_rewards"  # the rewards catalogue, its stock and redemptions at the counter
+SELECT_MODELS = "select_models"  # record 最美家庭 and other model selections with their basis
+MANAGE_UNIT_SCORES = "manage_unit_scores"  # score units in the area; bars and honours follow
+EDIT_POINT_RULES = "edit_point_rules"  # points per activity type
+# Deliberation (议事协商): propose, hear, meet and vote, carry out, evaluate.
+PROPOSE_MATTER = "propose_matter"
+HEAR_MATTERS = "hear_matters"  # screen proposals: merge, answer, turn into a case, put on an agenda
+RUN_MEETINGS = "run_meetings"  # meetings, attendance, minutes, votes and their publication, tasks
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
@@ -74,6 +88,25 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     IMPORT_LEDGERS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_DISPATCHER, Role.ADMINISTRATOR}),
     EXPORT_LEDGERS: frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_DISPATCHER, Role.ADMINISTRATOR}),
     VIEW_INDICATORS: frozenset({Role.LEADER, Role.STREET_DISPATCHER, Role.ADMINISTRATOR, Role.DEPARTMENT_HANDLER}),
+    VIEW_PARTY: STAFF_ROLES - {Role.HOTLINE_OPERATOR, Role.DEPARTMENT_HANDLER},
+    MANAGE_PARTY: frozenset({Role.PARTY_SECRETARY, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
+    APPROVE_REPORTING: frozenset({Role.PARTY_SECRETARY, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
+    VIEW_POINTS: STAFF_ROLES - {Role.HOTLINE_OPERATOR, Role.DEPARTMENT_HANDLER},
+    RUN_REWARDS: frozenset({Role.COMMUNITY_STAFF, Role.PARTY_SECRETARY, Role.ADMINISTRATOR}),
+    SELECT_MODELS: frozenset({Role.COMMUNITY_STAFF, Role.PARTY_SECRETARY, Role.ADMINISTRATOR}),
+    MANAGE_UNIT_SCORES: frozenset({Role.PARTY_SECRETARY, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
+    EDIT_POINT_RULES: frozenset({Role.PARTY_SECRETARY, Role.ADMINISTRATOR}),
+    PROPOSE_MATTER: frozenset(
+        {
+            Role.RESIDENT,
+            Role.GRID_WORKER,
+            Role.PART_TIME_GRID_WORKER,
+            Role.BUILDING_HEAD,
+            Role.COMMUNITY_STAFF,
+        }
+    ),
+    HEAR_MATTERS: frozenset({Role.GRID_WORKER, Role.PARTY_SECRETARY, Role.COMMUNITY_STAFF, Role.ADMINISTRATOR}),
+    RUN_MEETINGS: frozenset({Role.COMMUNITY_STAFF, Role.PARTY_SECRETARY, Role.GRID_WORKER, Role.ADMINISTRATOR}),
 }
 
 # Roles whose scope is a department rather than a region node.
@@ -97,6 +130,17 @@ REFUSALS = {
     EXPORT_LEDGERS: _("您的角色不能导出台账"),
     VIEW_INDICATORS: _("只有领导、派单员、部门承办人和管理员可以查看考核指标和热点"),
     MANAGE_DISPATCH_AI: _("只有管理员可以训练、启用或回退派单分类模型"),
+    VIEW_PARTY: _("您的角色不能查看党建信息"),
+    MANAGE_PARTY: _("只有党组织书记、社区工作者和管理员可以维护党组织、党员和服务清单"),
+    APPROVE_REPORTING: _("只有党组织书记、社区工作者和管理员可以审核双报到"),
+    VIEW_POINTS: _("您的角色不能查看积分台账"),
+    RUN_REWARDS: _("只有社区工作者、党组织书记和管理员可以管理积分超市和兑换"),
+    SELECT_MODELS: _("只有社区工作者、党组织书记和管理员可以评选先进典型"),
+    MANAGE_UNIT_SCORES: _("只有党组织书记、社区工作者和管理员可以为驻区单位评分"),
+    EDIT_POINT_RULES: _("只有党组织书记和管理员可以修改积分规则"),
+    PROPOSE_MATTER: _("您的角色不能提出议事事项"),
+    HEAR_MATTERS: _("只有网格员、党组织书记、社区工作者和管理员可以受理议事事项"),
+    RUN_MEETINGS: _("只有社区工作者、党组织书记、网格员和管理员可以组织议事和表决"),
 }
 
 
