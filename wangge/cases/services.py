@@ -270,10 +270,22 @@ def case_report(
     return case
 
 
-def reporter_phone(*, actor, case: Case, reason: str) -> str:
-    """The caller's full phone number, for calling back; the reveal is audited with its reason."""
+def phone_reveal_capability(actor) -> str | None:
+    """What an actor needs to see a reporter's phone in full: the hotline calls reporters back as its
+    job (None: no further right); everyone else needs the right to see personal data."""
     from wangge.accounts.roles import REVEAL_PII
 
+    return None if actor is not None and actor.role == Role.HOTLINE_OPERATOR else REVEAL_PII
+
+
+def can_reveal_phone(actor, case: Case) -> bool:
+    """Whether the case page offers the reveal: a phone is stored and the actor may see it."""
+    capability = phone_reveal_capability(actor)
+    return bool(case.reporter_phone_cipher) and (capability is None or actor.can(capability))
+
+
+def reporter_phone(*, actor, case: Case, reason: str) -> str:
+    """The caller's full phone number, for calling back; the reveal is audited with its reason."""
     from .parties import can_see
 
     if not can_see(actor, case):
@@ -288,8 +300,7 @@ def reporter_phone(*, actor, case: Case, reason: str) -> str:
         cipher="reporter_phone_cipher",
         reason=reason,
         verb="case.reveal_phone",
-        # the hotline calls reporters back as its job; everyone else needs the right to see personal data
-        capability=None if actor is not None and actor.role == Role.HOTLINE_OPERATOR else REVEAL_PII,
+        capability=phone_reveal_capability(actor),
     )
 
 

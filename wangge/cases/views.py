@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from wangge.accounts.roles import MANAGE_CATALOGUE, REVEAL_PII, Role, require
+from wangge.accounts.roles import MANAGE_CATALOGUE, require
 from wangge.core.errors import Conflict, DomainError, NotFound
 from wangge.regions.models import Department
 from wangge.regions.selectors import region_root
@@ -140,10 +140,6 @@ def inbox(request, box):
     )
 
 
-def _can_reveal(user, case) -> bool:
-    return bool(case.reporter_phone_cipher) and (user.role == Role.HOTLINE_OPERATOR or user.can(REVEAL_PII))
-
-
 def _action_forms(case, actions, failed=None, categories=None, suggested_category="") -> list[tuple[str, str, object]]:
     needs = {name for action in actions for name in ACTION_FIELDS.get(action, [])}
     if categories is None:
@@ -191,7 +187,7 @@ def _render_case(request, case, *, failed=None, revealed=None, reveal_form=None,
             "duplicates": duplicates,
             "merge_error": failed[1] if failed and failed[0] == "merge" else None,
             "photo_count": len(photos),
-            "can_reveal": _can_reveal(user, case),
+            "can_reveal": services.can_reveal_phone(user, case),
             "reveal_form": reveal_form or RevealForm(),
             "revealed": revealed,
         },
