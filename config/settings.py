@@ -171,6 +171,15 @@ WANGGE_SLA_WARN_SHARE = float(os.environ.get("WANGGE_SLA_WARN_SHARE", "0.8"))
 WANGGE_DUPLICATE_RADIUS_M = float(os.environ.get("WANGGE_DUPLICATE_RADIUS_M", "200"))
 WANGGE_DUPLICATE_DAYS = int(os.environ.get("WANGGE_DUPLICATE_DAYS", "7"))
 WANGGE_ATTACHMENT_MAX_BYTES = int(os.environ.get("WANGGE_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# Hot spots (docs/hotspots.md): K cases of one category within R metres in the last T days.
+WANGGE_HOTSPOT_K = int(os.environ.get("WANGGE_HOTSPOT_K", "5"))
+WANGGE_HOTSPOT_RADIUS_M = float(os.environ.get("WANGGE_HOTSPOT_RADIUS_M", "200"))
+WANGGE_HOTSPOT_DAYS = int(os.environ.get("WANGGE_HOTSPOT_DAYS", "7"))
+# Indicators (docs/indicators.md): hours within which a case counts as responded to / dispatched on time.
+WANGGE_RESPONSE_HOURS = int(os.environ.get("WANGGE_RESPONSE_HOURS", "24"))
+WANGGE_DISPATCH_HOURS = int(os.environ.get("WANGGE_DISPATCH_HOURS", "4"))
+# The working day (docs/worktime.md), e.g. "09:00-12:00,13:30-17:30"; empty for the built-in day.
+WANGGE_WORK_HOURS = os.environ.get("WANGGE_WORK_HOURS", "")
 
 LOGGING = {
     "version": 1,

@@ -17,8 +17,7 @@ STAGED_LIFETIME = timedelta(days=1)
 
 
 def max_bytes() -> int:
-    value = getattr(settings, "WANGGE_ATTACHMENT_MAX_BYTES", None)
-    return int(value if value is not None else os.environ.get("WANGGE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+    return int(settings.WANGGE_ATTACHMENT_MAX_BYTES)
 
 
 def sniff(head: bytes) -> str | None:

@@ -12,7 +12,6 @@ one hot spot at most.
 """
 
 import math
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,15 +26,7 @@ from .models import OPEN, Case
 
 
 def hotspot_settings() -> tuple[int, float, int]:
-    def read(name, default):
-        value = getattr(settings, name, None)
-        return value if value not in (None, "") else os.environ.get(name, default)
-
-    return (
-        int(read("WANGGE_HOTSPOT_K", 5)),
-        float(read("WANGGE_HOTSPOT_RADIUS_M", 200)),
-        int(read("WANGGE_HOTSPOT_DAYS", 7)),
-    )
+    return int(settings.WANGGE_HOTSPOT_K), float(settings.WANGGE_HOTSPOT_RADIUS_M), int(settings.WANGGE_HOTSPOT_DAYS)
 
 
 @dataclass

@@ -10,7 +10,6 @@ sees the cases their department leads (in the department's region). Anyone else 
 region outside the user's scope is "not found", like a missing one.
 """
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -32,19 +31,14 @@ from .models import Case, Category, Channel, Rating, Status
 FOUND_CHANNELS = (Channel.GRID, Channel.VISIT, Channel.INSPECTION, Channel.LEADER)
 
 
-def _hours(name: str, default: int) -> int:
-    value = getattr(settings, name, None) or os.environ.get(name, default)
-    return int(value)
-
-
 def response_hours() -> int:
     """WANGGE_RESPONSE_HOURS (24): a case is responded to if dispatched or answered this soon."""
-    return _hours("WANGGE_RESPONSE_HOURS", 24)
+    return int(settings.WANGGE_RESPONSE_HOURS)
 
 
 def dispatch_hours() -> int:
     """WANGGE_DISPATCH_HOURS (4): a dispatch is on time if made this soon after the report."""
-    return _hours("WANGGE_DISPATCH_HOURS", 4)
+    return int(settings.WANGGE_DISPATCH_HOURS)
 
 
 # ---- the counts -------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ themselves. A case outside all of that is "not found", exactly like a missing on
 """
 
 import math
-import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -303,9 +302,7 @@ def time_left(case: Case, *, now: datetime | None = None) -> int | None:
 
 
 def _duplicate_settings() -> tuple[float, int]:
-    radius = getattr(settings, "WANGGE_DUPLICATE_RADIUS_M", None) or os.environ.get("WANGGE_DUPLICATE_RADIUS_M", 200)
-    days = getattr(settings, "WANGGE_DUPLICATE_DAYS", None) or os.environ.get("WANGGE_DUPLICATE_DAYS", 7)
-    return float(radius), int(days)
+    return float(settings.WANGGE_DUPLICATE_RADIUS_M), int(settings.WANGGE_DUPLICATE_DAYS)
 
 
 def distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:

@@ -12,7 +12,6 @@ follows the working calendar (working hours, weekends, holidays) whatever it is:
 - an approved extension moves `due_at` with `deadline(due_at, hours|days)`.
 """
 
-import os
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -28,14 +27,9 @@ _MAX_SEARCH = timedelta(days=800)
 _ONE_SECOND = timedelta(seconds=1)
 
 
-def _setting(name: str, default: str) -> str:
-    value = getattr(settings, name, None)
-    return str(value) if value is not None else os.environ.get(name, default)
-
-
 def warn_share() -> float:
     """Share of the allowed working time after which the handler is warned (WANGGE_SLA_WARN_SHARE)."""
-    share = float(_setting("WANGGE_SLA_WARN_SHARE", "0.8"))
+    share = float(settings.WANGGE_SLA_WARN_SHARE)
     return min(max(share, 0.0), 1.0)
 
 

@@ -10,7 +10,6 @@ to know whether another process changed it; a batch (an SLA sweep over thousands
 take `current_calendar()` once and pass it as `calendar=` to skip even that read.
 """
 
-import os
 import threading
 import zoneinfo
 from datetime import datetime
@@ -24,8 +23,8 @@ from .workcalendar import DEFAULT_WORK_HOURS, WorkCalendar, parse_work_hours
 
 
 def work_hours_setting() -> str:
-    """WANGGE_WORK_HOURS, from settings when a deployment puts it there, else the environment."""
-    return getattr(settings, "WANGGE_WORK_HOURS", None) or os.environ.get("WANGGE_WORK_HOURS") or DEFAULT_WORK_HOURS
+    """WANGGE_WORK_HOURS from settings (read from the environment there), else the built-in day."""
+    return settings.WANGGE_WORK_HOURS or DEFAULT_WORK_HOURS
 
 
 def work_periods() -> tuple[tuple[int, int], ...]:

@@ -89,12 +89,25 @@ def test_working_hours_come_from_the_setting(settings):
         clock.deadline(at(2026, 3, 10, 11), hours=2)
 
 
-def test_the_environment_variable_is_read_when_settings_do_not_say(monkeypatch, settings):
-    if hasattr(settings, "WANGGE_WORK_HOURS"):
-        del settings.WANGGE_WORK_HOURS
+def test_the_environment_variable_reaches_the_settings(monkeypatch):
+    import importlib
+
+    import config.settings
+
     monkeypatch.setenv("WANGGE_WORK_HOURS", "10:00-16:00")
+    try:
+        assert importlib.reload(config.settings).WANGGE_WORK_HOURS == "10:00-16:00"
+    finally:
+        monkeypatch.delenv("WANGGE_WORK_HOURS")
+        importlib.reload(config.settings)
+
+
+def test_an_empty_setting_means_the_built_in_day(settings):
+    settings.WANGGE_WORK_HOURS = "10:00-16:00"
     assert clock.working_day_seconds() == 6 * HOUR
     assert clock.deadline(at(2026, 3, 10, 15), hours=2) == at(2026, 3, 11, 11)
+    settings.WANGGE_WORK_HOURS = ""
+    assert clock.working_day_seconds() == 7 * HOUR  # 09:00-12:00 and 13:30-17:30
 
 
 def test_a_bad_setting_is_reported_by_the_system_check(settings):
