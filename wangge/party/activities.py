@@ -318,7 +318,9 @@ SERVICE_TRANSITIONS = {
 
 def _move(actor, record: ServiceRecord, status: str) -> ServiceRecord:
     require(actor, MANAGE_PARTY)
-    record = ServiceRecord.objects.select_for_update().select_related("member", "organisation").get(pk=record.pk)
+    record = (
+        ServiceRecord.objects.select_for_update(of=("self",)).select_related("member", "organisation").get(pk=record.pk)
+    )
     if actor is not None and not in_scope(actor, record.region_key):
         raise common.not_found(_("服务记录"))
     if (record.status, status) not in SERVICE_TRANSITIONS:

@@ -177,8 +177,8 @@ def test_bad_input_names_the_field_and_writes_nothing(login, orgs):
         content_type="application/json",
     )
     assert response.status_code == 400 and response.json()["field"] == "kind"
-    response = staff.post("/api/v1/party/service-records", {"community_code": A1, "occurred_on": "2026-01-01",
-                          "hours": 30, "description": "x", "member_id": 1}, content_type="application/json")  # fmt: skip
+    body = {"community_code": A1, "occurred_on": "2026-01-01", "hours": 30, "description": "x", "member_id": 1}
+    response = staff.post("/api/v1/party/service-records", body, content_type="application/json")
     assert response.status_code == 422 and response.json()["field"] == "hours"
     assert staff.get("/api/v1/party/report?year=1").status_code == 400
     assert not Member.objects.filter(name="王五").exists()
