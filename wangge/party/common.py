@@ -1,0 +1,96 @@
+"""Small helpers the party services share: parsing what a person typed, finding regions and
+organisations inside the actor's scope, and turning model validation into named-field errors."""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from wangge.core.errors import DomainError, NotFound, validation_error_to_domain
+from wangge.core.scope import in_scope
+from wangge.regions.models import Level, Region
+
+
+def text(value, field: str, limit: int, *, label: str, required: bool = False) -> str:
+    value = "" if value is None else str(value).strip()
+    if required and not value:
+        raise DomainError(_("请填写%(label)s") % {"label": label}, field=field)
+    if len(value) > limit:
+        raise DomainError(_("%(label)s不能超过%(n)d个字") % {"label": label, "n": limit}, field=field)
+    return value
+
+
+def choice(value, choices, field: str, label: str) -> str:
+    value = "" if value is None else str(value).strip()
+    if value not in choices.values:
+        options = "、".join(f"{v}（{name}）" for v, name in choices.choices if v)
+        raise DomainError(
+            _("%(label)s %(v)s 无法识别，可选：%(o)s") % {"label": label, "v": value or "（空）", "o": options},
+            field=field,
+        )
+    return value
+
+
+def hours(value, field: str = "hours") -> Decimal:
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("服务时长应为数字，如 2 或 1.5"), field=field) from None
+    if not amount.is_finite() or amount < 0 or amount > 24:
+        raise DomainError(_("服务时长应在0到24小时之间"), field=field)
+    if amount != amount.quantize(Decimal("0.1")):
+        raise DomainError(_("服务时长最多保留一位小数"), field=field)
+    return amount.quantize(Decimal("0.1"))
+
+
+def date(value, field: str, label: str) -> datetime.date:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise DomainError(_("%(label)s应写成 2026-05-01 这样的日期") % {"label": label}, field=field) from None
+
+
+def region(actor, code, *, field: str, levels: tuple[int, ...], label: str) -> Region:
+    """A region of one of `levels` inside the actor's scope (None: the system, anywhere)."""
+    code = "" if code is None else str(code).strip()
+    if not code:
+        raise DomainError(_("请填写%(label)s的代码") % {"label": label}, field=field)
+    found = Region.objects.filter(code=code).first()
+    if found is None or (actor is not None and not in_scope(actor, found.key)):
+        raise NotFound(_("%(label)s %(code)s 不存在或不在您的管辖范围内") % {"label": label, "code": code}, field=field)
+    if found.level not in levels:
+        wanted = "、".join(str(Level(level).label) for level in levels)
+        raise DomainError(
+            _("%(code)s 是%(level)s，这里需要%(wanted)s")
+            % {"code": code, "level": Level(found.level).label, "wanted": wanted},
+            field=field,
+        )
+    return found
+
+
+def community_of(key: str) -> str:
+    """The community key (12 characters) of any key at or below a community."""
+    return key[:12]
+
+
+def full_clean(instance, exclude: list[str] | None = None) -> None:
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False)
+    except ValidationError as exc:
+        raise validation_error_to_domain(exc) from None
+
+
+def not_found(what: str, field: str | None = None) -> NotFound:
+    return NotFound(_("未找到该%(what)s，或不在您的管辖范围内") % {"what": what}, field=field)
+
+
+def reachable(actor, key: str) -> bool:
+    """A community-wide item reaches everyone below it too: a resident of a grid sees the
+    community's needs, projects and activities; staff see everything under their scope."""
+    if actor is None:
+        return True
+    scope = actor.scope_key if actor.is_authenticated else None
+    return scope is not None and (key.startswith(scope) or scope.startswith(key))

@@ -1,0 +1,210 @@
+"""Party pages: every page anonymous / out of scope / in scope, forms that name the field at
+fault, masking, the check-in code and the building page's 党员户 flag."""
+
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from wangge.party import activities, lists
+from wangge.party.models import Activity, Member, Registration, ServiceRecord
+
+from .conftest import A1, A_GRID, B1, idn, soon
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def content(approved, orgs, member_a, member_b, people):
+    need = lists.need_create(actor=None, title="楼道灯坏了", region_code=A_GRID)
+    need_b = lists.need_create(actor=None, title="乙社区需求", region_code=B1)
+    offer = lists.offer_create(actor=None, title="税法讲座", community_code=A1, organisation_id=orgs["unit_org_a"].pk)
+    project = lists.project_create(actor=None, title="微更新", community_code=A1)
+    activity = activities.activity_create(
+        actor=None,
+        title="清洁家园",
+        activity_type="environment",
+        community_code=A1,
+        starts_at=soon(-1),
+        ends_at=soon(1),
+    )
+    activity_b = activities.activity_create(
+        actor=None, title="乙社区活动", activity_type="culture", community_code=B1, starts_at=soon(1), ends_at=soon(2)
+    )
+    record = activities.service_record_create(
+        actor=None,
+        community_code=A1,
+        occurred_on=timezone.localdate(),
+        hours=2,
+        description="巡逻",
+        member_id=member_a.pk,
+    )
+    return {
+        "need": need, "need_b": need_b, "offer": offer, "project": project, "activity": activity,
+        "activity_b": activity_b, "record": record,
+    }  # fmt: skip
+
+
+STAFF_PAGES = [
+    "party:tree", "party:coverage", "party:members", "party:registrations", "party:offers", "party:claims",
+    "party:service", "party:report", "party:organisation_create", "party:member_create",
+    "party:registration_create", "party:offer_create", "party:project_create", "party:activity_create",
+    "party:service_create",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name", STAFF_PAGES + ["party:needs", "party:projects", "party:activities", "party:need_create"]
+)
+def test_every_page_needs_a_login(client, name, content):
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and "/login" in response["Location"]
+
+
+@pytest.mark.parametrize("name", STAFF_PAGES)
+def test_staff_pages_open_for_party_staff_and_not_for_residents(login, name, content):
+    assert login("community_a").get(reverse(name)).status_code == 200
+    assert login("resident_a").get(reverse(name)).status_code == 403
+
+
+def test_lists_show_only_the_scope(login, content, orgs):
+    page = login("community_b").get(reverse("party:tree")).content.decode()
+    assert "科技公司党支部" in page and "甲一社区党委" not in page
+    assert "楼道灯坏了" not in login("community_b").get(reverse("party:needs")).content.decode()
+    assert "乙社区需求" not in login("community_a").get(reverse("party:needs")).content.decode()
+    assert "税法讲座" not in login("community_b").get(reverse("party:offers")).content.decode()
+    assert "清洁家园" not in login("resident_b").get(reverse("party:activities")).content.decode()
+    assert "乙社区活动" not in login("resident_a").get(reverse("party:activities")).content.decode()
+    assert "张党员" not in login("community_b").get(reverse("party:members")).content.decode()
+    assert "巡逻" not in login("community_b").get(reverse("party:service")).content.decode()
+
+
+def test_detail_pages_are_404_out_of_scope(login, content, orgs, member_a):
+    outsider = login("community_b")
+    for url in (
+        reverse("party:organisation", args=[orgs["grid"].pk]),
+        reverse("party:member", args=[member_a.pk]),
+        reverse("party:activity", args=[content["activity"].pk]),
+    ):
+        assert outsider.get(url).status_code == 404
+        assert login("community_a").get(url).status_code == 200
+    for url in (
+        reverse("party:registration_decide", args=[Registration.objects.first().pk]),
+        reverse("party:need_claim", args=[content["need"].pk]),
+        reverse("party:offer_claim", args=[content["offer"].pk]),
+        reverse("party:project_join", args=[content["project"].pk]),
+        reverse("party:service_decide", args=[content["record"].pk]),
+        reverse("party:activity_sign_up", args=[content["activity"].pk]),
+        reverse("party:activity_record_hours", args=[content["activity"].pk]),
+    ):
+        assert outsider.post(url, {"status": "confirmed"}).status_code == 404, url
+    assert ServiceRecord.objects.get().status == "submitted"
+
+
+def test_members_are_masked_on_the_list(login, member_a):
+    page = login("community_a").get(reverse("party:members")).content.decode()
+    assert member_a.id_masked in page and idn(1) not in page and "13800001234" not in page and "138****1234" in page
+
+
+def test_a_bad_member_form_names_the_field_and_writes_nothing(login, orgs):
+    response = login("community_a").post(
+        reverse("party:member_create"),
+        {"name": "王五", "id_number": "510502198001010000", "joined_on": "2001-01-01", "status": "full",
+         "organisation_id": orgs["grid"].pk, "grid_code": A_GRID, "shows_identity": "on"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "校验位" in response.context["form"].errors["id_number"][0]
+    assert not Member.objects.filter(name="王五").exists()
+
+
+def test_creating_an_organisation_and_a_member_from_the_pages(login, orgs):
+    client = login("community_a")
+    response = client.post(
+        reverse("party:organisation_create"),
+        {"name": "2网格党支部", "kind": "branch", "category": "territorial", "region_code": "510502001001002",
+         "parent_id": orgs["community"].pk},
+    )  # fmt: skip
+    assert response.status_code == 302
+    response = client.post(
+        reverse("party:member_create"),
+        {"name": "王五", "id_number": idn(77), "joined_on": "2001-01-01", "status": "full",
+         "organisation_id": orgs["grid"].pk, "grid_code": A_GRID, "shows_identity": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302 and Member.objects.filter(name="王五").exists()
+
+
+def test_approving_and_rejecting_from_the_list(login, orgs, member_a):
+    client = login("community_a")
+    client.post(reverse("party:registration_create"), {"reporter": f"member:{member_a.pk}", "community_code": A1})
+    registration = Registration.objects.get(member=member_a)
+    response = client.post(
+        reverse("party:registration_decide", args=[registration.pk]), {"status": "rejected"}, follow=True
+    )
+    assert "原因" in response.content.decode()
+    client.post(reverse("party:registration_decide", args=[registration.pk]), {"status": "approved"})
+    assert Registration.objects.get(pk=registration.pk).status == "approved"
+
+
+def test_a_member_claims_a_need_and_joins_a_project_from_their_phone(login, content, member_a):
+    client = login("resident_a")
+    page = client.get(reverse("party:needs")).content.decode()
+    assert "楼道灯坏了" in page and reverse("party:need_claim", args=[content["need"].pk]) in page
+    client.post(reverse("party:need_claim", args=[content["need"].pk]), {"note": "周末来修"})
+    client.post(reverse("party:project_join", args=[content["project"].pk]), {})
+    assert content["need"].claims.get().member == member_a
+    assert content["project"].claims.get().member == member_a
+
+
+def test_the_community_claims_a_resource(login, content):
+    login("community_a").post(reverse("party:offer_claim", args=[content["offer"].pk]), {"note": "用于老年课堂"})
+    assert content["offer"].claims.get().community.code == A1
+
+
+def test_the_organiser_sees_the_qr_code_and_opening_it_checks_in(login, content, people):
+    activity = content["activity"]
+    page = login("community_a").get(reverse("party:activity", args=[activity.pk])).content.decode()
+    assert "<svg" in page
+    assert login("resident_a").get(reverse("party:activity", args=[activity.pk])).content.decode().count("<svg") == 0
+    url = reverse("party:checkin", args=[activities.checkin_token(activity)])
+    response = login("gridworker_a").get(url)
+    assert response.status_code == 200 and "签到成功" in response.content.decode()
+    assert "已签到过" in login("gridworker_a").get(url).content.decode()
+    assert activity.attendances.get().user == people["gridworker_a"]
+    bad = login("gridworker_a").get(reverse("party:checkin", args=["forged"]))
+    assert bad.status_code == 400 and "签到码无效" in bad.content.decode()
+
+
+def test_check_in_while_logged_out_goes_through_the_login(client, content):
+    url = reverse("party:checkin", args=[activities.checkin_token(content["activity"])])
+    response = client.get(url)
+    assert response.status_code == 302 and "next=" in response["Location"]
+    assert not Activity.objects.get(pk=content["activity"].pk).attendances.exists()
+
+
+def test_confirming_from_the_page_twice_confirms_once(login, content):
+    url = reverse("party:service_decide", args=[content["record"].pk])
+    client = login("community_a")
+    client.post(url, {"status": "confirmed"})
+    response = client.post(url, {"status": "confirmed"}, follow=True)
+    assert "不能再确认" in response.content.decode()
+    assert ServiceRecord.objects.get().status == "confirmed"
+
+
+def test_the_report_downloads_as_xlsx(login, content):
+    client = login("community_a")
+    client.post(reverse("party:service_decide", args=[content["record"].pk]), {"status": "confirmed"})
+    response = client.get(reverse("party:report_xlsx"), {"year": timezone.localdate().year})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["甲区税务所"]
+    empty = login("community_b").get(reverse("party:report_xlsx"), {"year": timezone.localdate().year})
+    assert openpyxl.load_workbook(io.BytesIO(empty.content)).sheetnames == ["双报告"]
+
+
+def test_the_building_page_shows_the_party_household(login, member_a, household_a, tree):
+    url = reverse("web:building", args=[household_a.building_id])
+    assert "党员户" in login("gridworker_a").get(url).content.decode()
+    Member.objects.filter(pk=member_a.pk).update(shows_identity=False)
+    assert "党员户" not in login("gridworker_a").get(url).content.decode()
