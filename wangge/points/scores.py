@@ -271,6 +271,13 @@ def score_history(*, user, unit) -> QuerySet:
     return restrict(UnitScore.objects.filter(unit=unit), user).order_by("-year", "-version")
 
 
+def units_in_scope(*, user) -> QuerySet:
+    from wangge.units.models import Unit
+
+    require(user, VIEW_POINTS)
+    return restrict(Unit.objects.select_related("grid"), user).order_by("region_key", "name", "id")
+
+
 def unit_get(*, user, pk: int):
     from wangge.units.models import Unit
 

@@ -427,6 +427,8 @@ def _year(request) -> int:
 def unit_scores(request):
     year = _year(request)
     latest = list(scores.latest_scores(user=request.user, year=year))
+    scored = {s.unit_id for s in latest}
+    unscored = scores.units_in_scope(user=request.user).exclude(pk__in=scored)[:200]
     return render(
         request,
         "points/unit_scores.html",
@@ -435,6 +437,7 @@ def unit_scores(request):
             "scores": latest,
             "honoured": [s for s in latest if s.honoured],
             "barred": [s for s in latest if s.barred],
+            "unscored": unscored,
             "can_manage": request.user.can(MANAGE_UNIT_SCORES),
             "year_form": ScoreYearForm(initial={"year": year}),
         },

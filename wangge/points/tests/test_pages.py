@@ -197,3 +197,23 @@ def test_unit_score_page_computes_and_explains(world, people):
     api = staff.get(f"/api/v1/points/unit-scores?year={TODAY.year}").json()
     assert [(s["unit_name"], s["total"]) for s in api] == [("甲单位", "70.0")]
     assert client(people["gridworker_a"]).post(url, {"year": TODAY.year}).status_code == 403
+
+
+def test_unit_score_list_names_units_not_yet_scored(world, people, tree):
+    unit_services.unit_create(actor=None, name="新来单位", credit_code=credit(3), kind="enterprise", grid_code=A_GRID)
+    page = client(people["community_a"]).get("/points/unit-scores/").content.decode()
+    assert "未评分单位" in page and "新来单位" in page
+
+
+def test_lists_stay_within_a_query_budget(world, people, residents, django_assert_max_num_queries):
+    for n in range(20):
+        serve(f"more:{n}", resident_id=residents["a2"].pk, occurred_on=TODAY)
+    staff = client(people["community_a"])
+    staff.get("/points/accounts/")  # warm the session and the user
+    with django_assert_max_num_queries(12):
+        assert staff.get("/api/v1/points/accounts").status_code == 200
+    account = Account.objects.get(resident=residents["a2"])
+    with django_assert_max_num_queries(12):
+        assert staff.get(f"/api/v1/points/accounts/{account.pk}/statement").json()["count"] == 20
+    with django_assert_max_num_queries(16):
+        assert staff.get("/points/rankings/").status_code == 200
