@@ -107,7 +107,16 @@ def _get_or_open(lookup, **fields) -> tuple[Account, bool]:
         with transaction.atomic():
             return Account.objects.create(**fields), True
     except IntegrityError:  # opened by a concurrent request a moment ago
-        return lookup.get(), False
+        found = lookup.first()
+        if found is None:  # the person's other link was taken by that request: use its account
+            others = Q(pk__in=[])
+            for link in ("resident", "user", "unit"):
+                if fields.get(link) is not None:
+                    others |= Q(**{link: fields[link]})
+            found = Account.objects.filter(others).first()
+        if found is None:
+            raise
+        return found, False
 
 
 def post(

@@ -87,3 +87,28 @@ def test_concurrent_redemptions_never_take_stock_below_zero(people, residents, t
     assert reward.stock == 0
     assert Movement.objects.filter(kind="redemption").count() == 3
     assert problems() == []
+
+
+def test_the_same_service_confirmed_at_once_is_credited_once(residents):
+    """Two confirmations of one record racing each other: the unique key lets one through."""
+    barrier = threading.Barrier(THREADS)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait(timeout=30)
+            serve("party.service:race", resident_id=residents["a"].pk)
+        except Exception as error:  # the assertions show it
+            errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert Movement.objects.filter(key="party.service:race").count() == 1
+    assert Account.objects.get(resident=residents["a"]).balance == 25
+    assert problems() == []

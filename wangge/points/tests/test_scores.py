@@ -128,3 +128,19 @@ def test_scores_are_kept_in_scope_and_by_role(people, units):
         scores.score_adjust(actor=people["community_a"], unit=units["shop"], year=YEAR, points="x", reason="理由")
     assert error.value.field == "points"
     assert UnitScore.objects.count() == 1
+
+
+def test_thresholds_are_under_60_and_over_100(people, units):
+    shop = units["shop"]
+    staff = people["community_a"]
+    score = scores.score_adjust(actor=staff, unit=shop, year=YEAR, points="59.9", reason="试算")
+    assert score.barred and not score.honoured
+    score = scores.score_adjust(actor=staff, unit=shop, year=YEAR, points="0.1", reason="补足")
+    assert score.total == Decimal("60.0") and not score.barred
+    shop.refresh_from_db()
+    assert not shop.booking_barred
+    score = scores.score_adjust(actor=staff, unit=shop, year=YEAR, points="40", reason="表彰前")
+    assert score.total == Decimal("100.0") and not score.honoured
+    assert list(scores.honours(user=staff, year=YEAR)) == []
+    score = scores.score_adjust(actor=staff, unit=shop, year=YEAR, points="0.1", reason="超过")
+    assert score.honoured and list(scores.honours(user=staff, year=YEAR)) == [score]
