@@ -217,3 +217,37 @@ def test_lists_stay_within_a_query_budget(world, people, residents, django_asser
         assert staff.get(f"/api/v1/points/accounts/{account.pk}/statement").json()["count"] == 20
     with django_assert_max_num_queries(16):
         assert staff.get("/points/rankings/").status_code == 200
+
+
+def test_reversing_from_a_statement(world, people):
+    from wangge.points.models import Movement
+
+    movement = Movement.objects.get(key="s:a")
+    url = f"/points/movements/{movement.pk}/reverse/"
+    assert client(people["gridworker_a"]).post(url, {"reason": "登记错误"}).status_code == 403
+    assert client(people["community_b"]).post(url, {"reason": "登记错误"}).status_code == 404
+    staff = client(people["community_a"])
+    response = staff.post(url, {"reason": "", "account": world["a"].pk}, follow=True)
+    assert "冲正原因" in response.content.decode()
+    assert not Movement.objects.filter(reverses=movement).exists()
+    response = staff.post(url, {"reason": "重复登记", "account": world["a"].pk}, follow=True)
+    assert "已冲正" in response.content.decode()
+    world["a"].refresh_from_db()
+    assert world["a"].balance == 0
+
+
+def test_putting_a_reward_on_the_counter_through_the_api(world, people):
+    staff = client(people["community_a"])
+    body = {"community_code": "510502001001", "name": "雨伞", "points": 25, "stock": 4}
+    response = staff.post("/api/v1/points/rewards", body, content_type="application/json")
+    assert response.status_code == 201 and response.json()["stock"] == 4
+    again = staff.post("/api/v1/points/rewards", body, content_type="application/json")
+    assert again.status_code == 409 and again.json()["field"] == "name"
+    other = dict(body, community_code="510502002001", name="伞")
+    response = staff.post("/api/v1/points/rewards", other, content_type="application/json")
+    assert response.status_code == 400 and response.json()["field"] == "community_code"
+    response = staff.post("/api/v1/points/rewards", dict(body, name="伞2", points=0), content_type="application/json")
+    assert response.status_code == 400 and response.json()["field"] == "points"
+    resident = client(people["resident_a"]).post("/api/v1/points/rewards", body, content_type="application/json")
+    assert resident.status_code == 403
+    assert Reward.objects.filter(name__startswith="伞").count() == 0
