@@ -17,7 +17,6 @@ from . import scores, services
 from .models import Account, AccountKind, Movement, MovementKind, Reward
 
 DEMO_COMMUNITY = "510502001001"  # 上平社区, where the demo accounts work
-OTHER_COMMUNITY = "510502001002"
 REWARDS = {
     DEMO_COMMUNITY: [
         ("毛巾", 10, 50, "纯棉毛巾一条"),
@@ -26,8 +25,8 @@ REWARDS = {
         ("理发券", 15, 30, "社区便民理发点使用"),
         ("文具套装", 20, 0, "已兑完，待补货"),
     ],
-    OTHER_COMMUNITY: [("香皂", 8, 40, ""), ("食用油（1.8升）", 50, 12, "")],
 }
+OTHER_REWARDS = [("香皂", 8, 40, ""), ("食用油（1.8升）", 50, 12, "")]
 TYPES = [
     (ActivityType.VOLUNTEER, "参加『清洁家园』志愿服务"),
     (ActivityType.PATROL, "参加平安巡逻"),
@@ -48,14 +47,31 @@ def _send(n: int, **kwargs) -> None:
     service_confirmed.send(sender=None, key=f"demo.service:{n}", actor=None, **kwargs)
 
 
+def _other_community() -> str | None:
+    """A second community of the demo street, so rankings per community compare two."""
+    from wangge.regions.models import Level, Region
+
+    other = (
+        Region.objects.filter(level=Level.COMMUNITY, key__startswith=DEMO_COMMUNITY[:9])
+        .exclude(key=DEMO_COMMUNITY)
+        .order_by("key")
+        .first()
+    )
+    return other.key if other else None
+
+
 def _demo_services(rng: random.Random, today: datetime.date) -> int:
     from wangge.accounts.models import User
     from wangge.registry.models import Resident
     from wangge.units.models import Unit
 
     n = 0
-    for community in (DEMO_COMMUNITY, OTHER_COMMUNITY):
-        people = list(Resident.objects.filter(region_key__startswith=community).order_by("id")[:24])
+    for community in filter(None, (DEMO_COMMUNITY, _other_community())):
+        everyone = list(
+            Resident.objects.filter(region_key__startswith=community).order_by("id").values_list("id", flat=True)
+        )
+        chosen = sorted(rng.sample(everyone, min(30, len(everyone))))  # spread over the community's grids
+        people = list(Resident.objects.filter(pk__in=chosen).order_by("id"))
         for resident in people:
             for _ in range(rng.randint(1, 4)):
                 n += 1
@@ -125,9 +141,8 @@ def build(builder) -> None:
         return
     if not Movement.objects.filter(kind=MovementKind.SERVICE).exists():
         _demo_services(rng, today)
-    for community, items in REWARDS.items():
-        if not Region.objects.filter(code=community).exists():
-            continue
+    other = _other_community()
+    for community, items in [*REWARDS.items(), *([(other, OTHER_REWARDS)] if other else [])]:
         for name, points, stock, description in items:
             if not Reward.objects.filter(community__code=community, name=name).exists():
                 services.reward_create(
