@@ -112,3 +112,16 @@ def test_a_building_head_sees_the_buildings_of_their_micro_grid_only(demo, clien
     building_page = client.get(f"/buildings/{mine.first().pk}/").content.decode()
     assert "已脱敏" in building_page and "********" in building_page
     assert client.get(f"/buildings/{sibling.first().pk}/").status_code == 404
+
+
+def test_the_demo_points_ledger_reconciles_and_has_content(demo):
+    from wangge.points.models import ModelSelection, Movement, Redemption, Reward, UnitScore
+    from wangge.units.models import Unit
+
+    call_command("points_check", stdout=open("/dev/null", "w"))  # raises CommandError (exit 1) otherwise
+    assert Movement.objects.filter(kind="service").count() > 50
+    assert Redemption.objects.exists() and Reward.objects.filter(stock__gt=0).exists()
+    assert ModelSelection.objects.filter(title="family").exists()
+    scores = UnitScore.objects.filter(region_key__startswith="510502001001")
+    assert scores.filter(total__gt=100).exists()
+    assert Unit.objects.filter(booking_barred=True, booking_barred_reason__contains="年度共建评分").exists()
