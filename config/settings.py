@@ -171,6 +171,8 @@ WANGGE_SLA_WARN_SHARE = float(os.environ.get("WANGGE_SLA_WARN_SHARE", "0.8"))
 WANGGE_DUPLICATE_RADIUS_M = float(os.environ.get("WANGGE_DUPLICATE_RADIUS_M", "200"))
 WANGGE_DUPLICATE_DAYS = int(os.environ.get("WANGGE_DUPLICATE_DAYS", "7"))
 WANGGE_ATTACHMENT_MAX_BYTES = int(os.environ.get("WANGGE_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# Deliberation (docs/deliberation.md): supports a proposed matter needs to go to the grid's hearing.
+WANGGE_DELIBERATION_SUPPORTS = int(os.environ.get("WANGGE_DELIBERATION_SUPPORTS", "5"))
 
 LOGGING = {
     "version": 1,
