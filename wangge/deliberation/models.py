@@ -151,6 +151,10 @@ class MatterEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    @property
+    def status_label(self) -> str:
+        return Status(self.to_status).label if self.to_status in Status.values else ""
+
 
 class Support(models.Model):
     """One person's support (附议) of a matter; one per person."""
