@@ -180,6 +180,8 @@ WANGGE_RESPONSE_HOURS = int(os.environ.get("WANGGE_RESPONSE_HOURS", "24"))
 WANGGE_DISPATCH_HOURS = int(os.environ.get("WANGGE_DISPATCH_HOURS", "4"))
 # The working day (docs/worktime.md), e.g. "09:00-12:00,13:30-17:30"; empty for the built-in day.
 WANGGE_WORK_HOURS = os.environ.get("WANGGE_WORK_HOURS", "")
+# Deliberation (docs/deliberation.md): supports a proposed matter needs to go to the grid's hearing.
+WANGGE_DELIBERATION_SUPPORTS = int(os.environ.get("WANGGE_DELIBERATION_SUPPORTS", "5"))
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,179 @@
+"""The pages: every one refuses anonymous users, hides other places (404) and serves its own;
+forms name the field at fault and write nothing; a matter goes through the steps by POSTs."""
+
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from wangge.deliberation import services
+from wangge.deliberation.models import Matter, Status
+
+from .conftest import A_GRID, B_GRID, decided, meeting_for, propose
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pages(people):
+    matter = decided(people)
+    meeting = matter.meeting
+    photo_less = propose(people, title="垃圾分类点位调整")
+    return {
+        "list": reverse("deliberation:matter_list"),
+        "new": reverse("deliberation:matter_new"),
+        "detail": reverse("deliberation:matter_detail", args=[matter.pk]),
+        "other": reverse("deliberation:matter_detail", args=[photo_less.pk]),
+        "meetings": reverse("deliberation:meeting_list"),
+        "meeting": reverse("deliberation:meeting_detail", args=[meeting.pk]),
+        "stats": reverse("deliberation:statistics"),
+        "xlsx": reverse("deliberation:statistics_xlsx"),
+        "matter": matter,
+        "meeting_obj": meeting,
+    }
+
+
+def test_anonymous_is_sent_to_login(pages):
+    client = Client()
+    for name in ("list", "new", "detail", "meetings", "meeting", "stats", "xlsx"):
+        response = client.get(pages[name])
+        assert response.status_code == 302 and "login" in response["Location"], name
+
+
+def test_in_scope_pages_show_the_matter(pages, client_of):
+    client = client_of("resident_a")
+    assert "小区加装电梯" in client.get(pages["list"]).content.decode()
+    for name in ("detail", "meetings", "meeting", "stats", "new"):
+        assert client.get(pages[name]).status_code == 200, name
+    body = client.get(pages["detail"]).content.decode()
+    assert "表决通过" in body and "应投 3，同意 3" in body
+
+
+def test_other_places_see_nothing(pages, client_of):
+    client = client_of("resident_b")
+    assert "小区加装电梯" not in client.get(pages["list"]).content.decode()
+    assert "三月居民议事会" not in client.get(pages["meetings"]).content.decode()
+    assert client.get(pages["detail"]).status_code == 404
+    assert client.get(pages["meeting"]).status_code == 404
+    matter = pages["matter"]
+    for action in ("support", "ballot", "evaluate", "task_add", "publish"):
+        url = reverse("deliberation:matter_act", args=[matter.pk, action])
+        assert client.post(url, {"choice": "yes", "rating": "satisfied"}).status_code == 404, action
+    url = reverse("deliberation:meeting_act", args=[pages["meeting_obj"].pk, "comment"])
+    assert client.post(url, {"text": "外人的意见"}).status_code == 404
+    # a grid worker of street B cannot hear it either
+    assert (
+        client_of("gridworker_b").post(reverse("deliberation:matter_act", args=[matter.pk, "accept"])).status_code
+        == 404
+    )
+
+
+def test_a_role_without_the_capability_gets_403(pages, client_of):
+    client = client_of("resident_a")
+    assert client.get(reverse("deliberation:meeting_new")).status_code == 403
+    url = reverse("deliberation:matter_act", args=[pages["matter"].pk, "task_add"])
+    assert client.post(url, {"title": "x", "deadline": "2099-01-01", "owner_name": "某某"}).status_code == 403
+
+
+def test_propose_form_names_the_field_and_writes_nothing(people, client_of):
+    client = client_of("resident_a")
+    before = Matter.objects.count()
+    response = client.post(reverse("deliberation:matter_new"), {"place": A_GRID, "title": "", "description": "x"})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "title" in form.errors
+    response = client.post(
+        reverse("deliberation:matter_new"), {"place": A_GRID, "title": "加装电梯", "description": "短"}
+    )
+    assert "description" in response.context["form"].errors
+    response = client.post(
+        reverse("deliberation:matter_new"),
+        {
+            "place": A_GRID,
+            "title": "加装电梯",
+            "description": "老人多，希望加装电梯",
+            "photos": io.BytesIO(b"not an image"),
+        },
+    )
+    assert "photos" in response.context["form"].errors
+    assert Matter.objects.count() == before
+    # a place outside one's own is not even offered
+    response = client.post(
+        reverse("deliberation:matter_new"),
+        {"place": B_GRID, "title": "加装电梯", "description": "老人多，希望加装电梯"},
+    )
+    assert "place" in response.context["form"].errors
+
+
+def test_steps_by_post(people, client_of):
+    resident = client_of("resident_a")
+    response = resident.post(
+        reverse("deliberation:matter_new"),
+        {"place": A_GRID, "title": "楼下停车乱", "description": "晚上车辆乱停，消防通道被堵"},
+    )
+    matter = Matter.objects.get(title="楼下停车乱")
+    assert response["Location"] == reverse("deliberation:matter_detail", args=[matter.pk])
+    act = lambda action: reverse("deliberation:matter_act", args=[matter.pk, action])  # noqa: E731
+    client_of("r1").post(act("support"))
+    response = client_of("r1").post(act("support"), follow=True)
+    assert "您已经附议过这个事项" in response.content.decode()
+    grid = client_of("gridworker_a")
+    grid.post(act("accept"))
+    response = grid.post(act("answer"), {"answer": ""}, follow=True)
+    assert "请填写答复内容" in response.content.decode()
+    meeting = meeting_for(people)
+    grid.post(act("schedule"), {"meeting": meeting.pk})
+    matter.refresh_from_db()
+    assert matter.status == Status.SCHEDULED
+    community = client_of("community_a")
+    community.post(
+        reverse("deliberation:meeting_act", args=[meeting.pk, "invite"]),
+        {"category": "representative", "username": "r1"},
+    )
+    participant = meeting.participants.get()
+    community.post(reverse("deliberation:meeting_act", args=[meeting.pk, "attendance"]), {"present": [participant.pk]})
+    community.post(act("vote_open"))
+    client_of("r1").post(act("ballot"), {"choice": "yes"})
+    community.post(act("publish"))
+    matter.refresh_from_db()
+    assert matter.status == Status.DECIDED
+    response = community.post(
+        act("task_add"), {"title": "划线", "owner_name": "物业", "deadline": "2001-01-01"}, follow=True
+    )
+    assert "完成期限不能早于今天" in response.content.decode()
+    community.post(act("task_add"), {"title": "划停车线", "owner_name": "物业", "deadline": "2099-01-01"})
+    task = matter.tasks.get()
+    community.post(act("task_done"), {"task": task.pk, "note": "已划线"})
+    matter.refresh_from_db()
+    assert matter.status == Status.DONE
+    client_of("r2").post(act("evaluate"), {"rating": "fairly", "comment": "好多了"})
+    body = client_of("resident_b").get(reverse("deliberation:matter_list")).content.decode()
+    assert "楼下停车乱" not in body
+    body = resident.get(reverse("deliberation:matter_detail", args=[matter.pk])).content.decode()
+    assert "满意率 100%" in body and "好多了" in body
+
+
+def test_statistics_and_export_are_scoped(pages, client_of, people, tree):
+    from django.utils import timezone
+
+    from wangge.deliberation.models import Meeting
+
+    Meeting.objects.filter(pk=pages["meeting_obj"].pk).update(starts_at=timezone.now())
+    services.meeting_hold(
+        actor=people["community_a"], meeting=pages["meeting_obj"], minutes="会议讨论了电梯加装的费用分摊。"
+    )
+    client = client_of("community_a")
+    response = client.get(pages["stats"])
+    assert response.context["figures"]["raised"] == 2
+    assert response.context["figures"]["meetings"] == 1
+    assert response.context["figures"]["decided"] == 1
+    workbook = load_workbook(io.BytesIO(client.get(pages["xlsx"]).content))
+    sheet = workbook.active
+    assert sheet.cell(row=3, column=1).value == "提出事项" and sheet.cell(row=4, column=1).value == 2
+    other = client_of("community_b").get(pages["stats"])
+    assert other.context["figures"]["raised"] == 0
+    # asking for another street's figures is refused
+    response = client_of("community_b").get(pages["stats"], {"region": tree["community_a"].key})
+    assert response.context["region"] == tree["community_b"]
