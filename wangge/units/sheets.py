@@ -17,10 +17,22 @@ from wangge.accounts.roles import MANAGE_UNITS, VIEW_UNITS
 from wangge.core import audit, pii
 from wangge.core.scope import in_scope, restrict
 from wangge.sheets.rowwise import checker, outcome_of, write_nothing, written, yes_no
-from wangge.sheets.spec import Column, Context, LedgerSpec, Row, choice, credit_code, digits, register, text
+from wangge.sheets.spec import (
+    Column,
+    Context,
+    LedgerSpec,
+    Row,
+    choice,
+    credit_code,
+    digits,
+    integer,
+    register,
+    text,
+)
 
 from . import services
-from .models import Unit
+from .hours import format_week_text
+from .models import Resource, Unit
 
 UNIT_KINDS = {
     "党政机关": "agency",
@@ -235,4 +247,246 @@ UNITS = register(
     )
 )
 
-__all__ = ["UNITS", "UNIT_COLUMNS"]
+# ---- shared resources ----------------------------------------------------------------------------
+
+RESOURCE_KINDS = {
+    "活动场地": "venue",
+    "会议室": "meeting_room",
+    "运动场地": "sports",
+    "停车位": "parking",
+    "宣传墙面": "wall",
+    "教室/培训室": "classroom",
+    "食堂/餐厅": "canteen",
+    "其他": "other",
+}
+RESOURCE_KIND_LABELS = {value: label for label, value in RESOURCE_KINDS.items()}
+PRICE_RULES = {"免费开放": "free", "居民低偿": "resident_low_cost", "共建单位低偿": "unit_low_cost"}
+PRICE_RULE_LABELS = {value: label for label, value in PRICE_RULES.items()}
+
+R_NAME, R_KIND, R_UNIT, R_GRID, R_COMPOUND = "资源名称", "资源类型", "所属单位信用代码", "所属小区网格编码", "所属小区"
+R_LOCATION, R_CAPACITY, R_HOURS, R_RULE = "位置", "容量", "开放时间", "收费规则"
+R_LOW, R_STANDARD, R_ACTIVE, R_DESCRIPTION = "低偿价（元/小时）", "标准价（元/小时）", "开放预约", "说明"
+
+RESOURCE_COLUMNS = (
+    Column(R_NAME, "name", text(120), required=True, width=18, example="第一小学操场", hint=gettext_lazy("资源名称")),
+    Column(
+        R_KIND,
+        "kind",
+        choice(RESOURCE_KINDS),
+        required=True,
+        width=12,
+        example="运动场地",
+        choices=tuple(RESOURCE_KINDS),
+        hint=gettext_lazy("从下拉列表中选择"),
+    ),
+    Column(
+        R_UNIT,
+        "owner_unit_code",
+        credit_code(),
+        width=22,
+        as_text=True,
+        example="91510502MA6CB1234E",
+        hint=gettext_lazy("属于驻区单位时填写该单位的统一社会信用代码（单位须已登记在您的辖区）；与所属小区二选一"),
+    ),
+    Column(
+        R_GRID,
+        "owner_grid_code",
+        digits(15),
+        width=17,
+        as_text=True,
+        example="510502001001001",
+        hint=gettext_lazy("属于小区时填写小区所在网格的15位编码，并填写所属小区"),
+    ),
+    Column(
+        R_COMPOUND,
+        "owner_compound_name",
+        text(100),
+        width=14,
+        example="锦绣花园",
+        hint=gettext_lazy("属于小区时填写小区名称，与系统中一致"),
+    ),
+    Column(R_LOCATION, "location", text(200), width=18, example="教学楼东侧", hint=gettext_lazy("可不填")),
+    Column(
+        R_CAPACITY,
+        "capacity",
+        integer(1, 1_000_000),
+        width=8,
+        example="200",
+        hint=gettext_lazy("可容纳的人数或车位数，正整数，可不填"),
+    ),
+    Column(
+        R_HOURS,
+        "opening_hours",
+        text(500),
+        width=30,
+        example="周一至周五 08:00-12:00,14:00-18:00；周六 09:00-17:00",
+        hint=gettext_lazy("按星期填写，时间为整点或半点，多段用逗号分隔，不同日子用分号分隔；不填为不开放"),
+    ),
+    Column(
+        R_RULE,
+        "price_rule",
+        choice(PRICE_RULES),
+        required=True,
+        width=12,
+        example="居民低偿",
+        choices=tuple(PRICE_RULES),
+        hint=gettext_lazy("免费开放、居民低偿或共建单位低偿；低偿须填写两个价格"),
+    ),
+    Column(R_LOW, "low_price", text(12), width=10, example="10", hint=gettext_lazy("元/小时，最多两位小数")),
+    Column(
+        R_STANDARD,
+        "standard_price",
+        text(12),
+        width=10,
+        example="40",
+        hint=gettext_lazy("元/小时，不低于低偿价"),
+    ),
+    Column(
+        R_ACTIVE,
+        "is_active",
+        choice(YES_NO),
+        width=8,
+        example="是",
+        choices=tuple(YES_NO),
+        hint=gettext_lazy("是否接受预约；新登记时不填为是"),
+    ),
+    Column(R_DESCRIPTION, "description", text(2000), width=24, hint=gettext_lazy("可不填")),
+)
+RESOURCE_FIELD_COLUMNS = {
+    "name": R_NAME,
+    "kind": R_KIND,
+    "owner_unit_code": R_UNIT,
+    "grid_code": R_GRID,
+    "owner_grid_code": R_GRID,
+    "owner_compound_name": R_COMPOUND,
+    "location": R_LOCATION,
+    "capacity": R_CAPACITY,
+    "opening_hours": R_HOURS,
+    "price_rule": R_RULE,
+    "low_price": R_LOW,
+    "standard_price": R_STANDARD,
+    "description": R_DESCRIPTION,
+    "is_active": R_ACTIVE,
+}
+RESOURCE_FIELDS = (
+    "name",
+    "kind",
+    "location",
+    "capacity",
+    "opening_hours",
+    "price_rule",
+    "low_price",
+    "standard_price",
+    "description",
+    "is_active",
+)
+
+
+def _same_resource(ctx: Context, v: dict) -> list[Resource]:
+    """Stored resources of the row's owner with the row's name, inside the scope."""
+    resources = restrict(Resource.objects.all(), ctx.actor).filter(name=v["name"])
+    if v["owner_unit_code"]:
+        resources = resources.filter(owner_unit__credit_code=v["owner_unit_code"])
+    elif v["owner_grid_code"] and v["owner_compound_name"]:
+        resources = resources.filter(
+            owner_compound__grid__code=v["owner_grid_code"], owner_compound__name=v["owner_compound_name"]
+        )
+    else:
+        return []
+    return list(resources[:2])
+
+
+def _apply_resource(ctx: Context, row: Row, lookups):
+    v = row.values
+    if v["price_rule"] == "free" and (v["low_price"] or v["standard_price"]):
+        row.fail(R_RULE, _("免费开放的资源不填价格"))
+        return None
+    same = _same_resource(ctx, v)
+    if len(same) > 1:
+        row.fail(R_NAME, _("该所属方有多项名为“%(n)s”的资源，无法确定更新哪一项：请在页面上修改") % {"n": v["name"]})
+        return None
+    owner = {key: v[key] or "" for key in ("owner_unit_code", "owner_grid_code", "owner_compound_name")}
+    given = {name: v[name] for name in RESOURCE_FIELDS if v[name] is not None}
+    if not same:
+        given.setdefault("is_active", True)
+        resource = services.resource_create(actor=ctx.actor, **owner, **given)
+        return written(row, outcome_of(None, {}), resource)
+    before = audit.snapshot(same[0])
+    resource = services.resource_update(actor=ctx.actor, resource=same[0], **given)
+    return written(row, outcome_of(before, audit.snapshot(resource)), resource)
+
+
+def _resources(ctx: Context):
+    return restrict(Resource.objects.all(), ctx.actor).filter(region_key__startswith=ctx.region_key)
+
+
+def resource_export_count(ctx: Context) -> int:
+    return _resources(ctx).count()
+
+
+def resource_export(ctx: Context):
+    rows = (
+        _resources(ctx)
+        .order_by("region_key", "name", "id")
+        .values_list(
+            "name",
+            "kind",
+            "owner_unit__credit_code",
+            "owner_compound__grid__code",
+            "owner_compound__name",
+            "location",
+            "capacity",
+            "opening_hours",
+            "price_rule",
+            "low_price",
+            "standard_price",
+            "is_active",
+            "description",
+        )
+    )
+    for name, kind, unit, grid, compound, location, capacity, hours, rule, low, standard, active, about in rows:
+        yield (
+            name,
+            RESOURCE_KIND_LABELS.get(kind, ""),
+            unit or "",
+            grid or "",
+            compound or "",
+            location,
+            capacity,
+            format_week_text(hours or {}),
+            PRICE_RULE_LABELS.get(rule, ""),
+            "" if low is None else str(low),
+            "" if standard is None else str(standard),
+            "是" if active else "否",
+            about,
+        )
+
+
+RESOURCES = register(
+    LedgerSpec(
+        name="resources",
+        title="共享资源",
+        columns=RESOURCE_COLUMNS,
+        key_field=("name", "owner_unit_code", "owner_grid_code", "owner_compound_name"),
+        model=Resource,
+        prepare=lambda ctx, rows: None,
+        check=checker(_apply_resource, columns=RESOURCE_FIELD_COLUMNS, fallback=R_RULE),
+        write=write_nothing,
+        export=resource_export,
+        export_count=resource_export_count,
+        audit_verb="resource.import",
+        view_capability=VIEW_UNITS,
+        write_capability=MANAGE_UNITS,
+        checks_by_writing=True,
+        description=gettext_lazy("区域资源清单：单位和小区可共享的场地、车位、墙面等，每项资源一行。"),
+        notes=(
+            gettext_lazy("每项资源属于一个驻区单位（填信用代码）或一个小区（填网格编码和小区名称），二者只能选其一。"),
+            gettext_lazy("同一所属方下同名的资源视为同一项：再次导入即更新；不填的选填项保持不变。"),
+            gettext_lazy(
+                "收费规则：免费开放不填价格；居民低偿、共建单位低偿须填写低偿价和标准价，标准价不低于低偿价。"
+            ),
+        ),
+    )
+)
+
+__all__ = ["UNITS", "UNIT_COLUMNS", "RESOURCES", "RESOURCE_COLUMNS"]
