@@ -26,7 +26,7 @@ def test_anonymous_visitors_go_to_login_and_other_roles_get_403(client_for, user
     for url in ("/sheets/", "/sheets/residents/", "/sheets/residents/template.xlsx"):
         assert resident.get(url).status_code == 403, url
     assert "台账导入导出" not in resident.get("/locate/").content.decode()
-    assert client_for("gridworker_a").get("/sheets/houses/").status_code == 404
+    assert client_for("gridworker_a").get("/sheets/no-such-ledger/").status_code == 404
 
 
 def test_upload_preview_commit_result(client_for, rooms):
