@@ -645,6 +645,6 @@ RESIDENTS = register(
 )
 
 # The registry's other ledgers live in their own modules; importing them registers them.
-from . import care_sheets, house_sheets  # noqa: E402, F401
+from . import care_sheets, house_sheets, visit_sheets  # noqa: E402, F401
 
 __all__ = ["RESIDENTS", "COLUMNS"]

@@ -279,6 +279,9 @@ class LedgerSpec:
     # True when `check` applies each row through the ledger's own services (see rowwise.py): the
     # dry run then runs in a transaction that is always rolled back, so it still writes nothing.
     checks_by_writing: bool = False
+    # False for a ledger that is only exported (door-knock visits are recorded on their form, with
+    # the three ledgers they update): no template, no upload; prepare/check/write may be None.
+    importable: bool = True
     description: str = ""  # first lines of the template's notes sheet
     notes: tuple[str, ...] = ()  # further rules, one line each
 
@@ -302,6 +305,8 @@ def register(spec: LedgerSpec) -> LedgerSpec:
         raise ValueError(f"ledger name {spec.name!r} is reserved or not a URL name")
     if not set(spec.key_fields) <= {column.field for column in spec.columns}:
         raise ValueError(f"ledger {spec.name!r}: key_field {spec.key_field!r} is not a column")
+    if spec.importable and not all(callable(f) for f in (spec.prepare, spec.check, spec.write)):
+        raise ValueError(f"ledger {spec.name!r}: an importable ledger needs prepare, check and write")
     headers = [h for column in spec.columns for h in (column.header, *column.aliases)]
     if len(headers) != len(set(headers)):
         raise ValueError(f"ledger {spec.name!r}: two columns share a header")
