@@ -194,3 +194,22 @@ def test_only_unit_keepers_import_and_the_list_page_links_what_the_user_may_do(a
     assert "/sheets/units/template.xlsx" not in body and "/sheets/units/#export" in body
     body = login("leader_a").get("/units/").content.decode()
     assert "/sheets/units/" not in body
+
+
+def test_a_large_units_file_goes_through_the_worker_all_or_nothing(
+    all_users, tree, settings, django_capture_on_commit_callbacks
+):
+    settings.WANGGE_IMPORT_INLINE_BYTES = 0  # everything counts as large
+    user = all_users["gridworker_a"]
+    rows = [unit_row(f"单位{n}", credit(1000 + n)) for n in range(200)]
+    with django_capture_on_commit_callbacks(execute=True):
+        job = upload(user, rows)
+        assert job.status == JobStatus.QUEUED
+    job.refresh_from_db()
+    assert (job.status, job.new) == (JobStatus.READY, 200), (job.message, job.first_errors[:3])
+    assert not Unit.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        sheets.import_commit(actor=user, job=job)
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMMITTED and Unit.objects.count() == 200
+    assert AuditEvent.objects.filter(verb="unit.create").count() == 200
