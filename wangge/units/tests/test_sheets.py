@@ -213,3 +213,27 @@ def test_a_large_units_file_goes_through_the_worker_all_or_nothing(
     job.refresh_from_db()
     assert job.status == JobStatus.COMMITTED and Unit.objects.count() == 200
     assert AuditEvent.objects.filter(verb="unit.create").count() == 200
+
+
+def test_the_api_and_refused_files_work_for_this_ledger_too(all_users, login, tree):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def file(data, name="单位.xlsx"):
+        return SimpleUploadedFile(name, data, content_type="application/octet-stream")
+
+    client = login("gridworker_a")
+    response = client.post("/api/v1/imports/units?dry_run=1", {"file": file(xlsx([unit_row()]))})
+    assert response.status_code == 200 and response.json()["status"] == "ready" and response.json()["new"] == 1
+    response = client.post("/api/v1/imports/units?dry_run=0", {"file": file(xlsx([unit_row()]))})
+    assert response.status_code == 200 and response.json()["status"] == "committed"
+    assert Unit.objects.get().credit_code == credit(50)
+    # the resident ledger's sheet is not a units sheet; a text file is not a workbook
+    wrong = xlsx([["张三"]], headers=["姓名", "身份证号"], title="实有人口")
+    response = client.post("/api/v1/imports/units?dry_run=1", {"file": file(wrong)})
+    assert response.status_code == 400 and response.json()["code"] in ("bad_header", "missing_columns")
+    response = client.post("/api/v1/imports/units?dry_run=1", {"file": file(b"name,code\n", "units.csv")})
+    assert response.status_code == 400 and response.json()["code"] == "not_xlsx"
+    assert Unit.objects.count() == 1
+    response = client.post("/api/v1/exports/units", {"region": ""})
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert login("community_b").post("/api/v1/exports/units", {"region": "510502001001001"}).status_code == 404
