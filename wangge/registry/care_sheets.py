@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from wangge.accounts.roles import MANAGE_CARE, VIEW_PEOPLE
 from wangge.core import audit, pii
 from wangge.core.scope import restrict
-from wangge.sheets.rowwise import checker, outcome_of, write_nothing, written
+from wangge.sheets.rowwise import NEW, checker, outcome_of, write_nothing, written
 from wangge.sheets.spec import Column, Context, LedgerSpec, Row, choice, id_number, integer, register, text
 
 from .common import KEEP
@@ -133,7 +133,7 @@ def _apply(ctx: Context, row: Row, lookups):
             visit_every_days=v["visit_every_days"] or 30,
             plan=v["plan"] or "",
         )
-        return written(row, outcome_of(None, {}), record, label)
+        return written(row, NEW, record, label)
     before = audit.snapshot(existing, CARE_FIELDS)
     record = care_update(
         actor=ctx.actor,

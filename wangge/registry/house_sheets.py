@@ -18,7 +18,7 @@ from wangge.accounts.roles import KEEP_LEDGERS, VIEW_PEOPLE
 from wangge.core import audit, pii
 from wangge.core.scope import restrict
 from wangge.regions.models import Building, Compound, Household, Level, Region
-from wangge.sheets.rowwise import checker, outcome_of, write_nothing, written
+from wangge.sheets.rowwise import NEW, checker, outcome_of, write_nothing, written
 from wangge.sheets.spec import (
     Column,
     Context,
@@ -200,7 +200,7 @@ def _apply(ctx: Context, row: Row, lookups: Lookups):
             owner_phone=phone or "",
             checked_on=v["checked_on"],
         )
-        return written(row, outcome_of(None, {}), household, label)
+        return written(row, NEW, household, label)
     changes = {name: v[name] for name in DETAILS if v[name] is not None}
     if phone is not None:
         changes["owner_phone"] = phone

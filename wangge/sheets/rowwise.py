@@ -52,6 +52,10 @@ class _Refused(Exception):
     """`apply` marked the row failed after writing part of it: undo that part."""
 
 
+def prepare_nothing(ctx: Context, rows: list[Row]) -> None:
+    """For a ledger whose services look up everything a row names."""
+
+
 def write_nothing(ctx: Context, plans: list[Plan]) -> None:
     """The rows were written while checking; the engine only adds the summary event."""
 
@@ -62,10 +66,8 @@ def written(row: Row, outcome: str, target, label: str = "") -> Plan:
     return Plan(row, outcome, target_id=getattr(target, "pk", target), label=label or str(target))
 
 
-def outcome_of(before: dict | None, after: dict) -> str:
-    """NEW without a stored record, else UPDATED or UNCHANGED by comparing two snapshots."""
-    if before is None:
-        return NEW
+def outcome_of(before: dict, after: dict) -> str:
+    """UPDATED or UNCHANGED, from snapshots of a stored record taken before and after its service ran."""
     return UNCHANGED if before == after else UPDATED
 
 
@@ -73,4 +75,14 @@ def yes_no() -> dict[str, bool]:
     return {"是": True, "否": False}
 
 
-__all__ = ["checker", "write_nothing", "written", "outcome_of", "yes_no", "NEW", "UPDATED", "UNCHANGED"]
+__all__ = [
+    "checker",
+    "prepare_nothing",
+    "write_nothing",
+    "written",
+    "outcome_of",
+    "yes_no",
+    "NEW",
+    "UPDATED",
+    "UNCHANGED",
+]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from wangge.accounts.roles import MANAGE_UNITS, VIEW_UNITS
 from wangge.core import audit, pii
 from wangge.core.scope import in_scope, restrict
-from wangge.sheets.rowwise import checker, outcome_of, write_nothing, written, yes_no
+from wangge.sheets.rowwise import NEW, checker, outcome_of, prepare_nothing, write_nothing, written, yes_no
 from wangge.sheets.spec import (
     Column,
     Context,
@@ -165,7 +165,7 @@ def _apply_unit(ctx: Context, row: Row, lookups):
             has_party_organisation=bool(v["has_party_organisation"]),
             **{name: v[name] or "" for name in UNIT_TEXT_FIELDS},
         )
-        return written(row, outcome_of(None, {}), unit)
+        return written(row, NEW, unit)
     before = _unit_snapshot(existing)
     unit = services.unit_update(
         actor=ctx.actor,
@@ -228,7 +228,7 @@ UNITS = register(
         columns=UNIT_COLUMNS,
         key_field="credit_code",
         model=Unit,
-        prepare=lambda ctx, rows: None,
+        prepare=prepare_nothing,
         check=checker(_apply_unit, columns=UNIT_FIELD_COLUMNS, fallback=H_CODE),
         write=write_nothing,
         export=unit_export,
@@ -410,7 +410,7 @@ def _apply_resource(ctx: Context, row: Row, lookups):
     if not same:
         given.setdefault("is_active", True)
         resource = services.resource_create(actor=ctx.actor, **owner, **given)
-        return written(row, outcome_of(None, {}), resource)
+        return written(row, NEW, resource)
     before = audit.snapshot(same[0])
     resource = services.resource_update(actor=ctx.actor, resource=same[0], **given)
     return written(row, outcome_of(before, audit.snapshot(resource)), resource)
@@ -469,7 +469,7 @@ RESOURCES = register(
         columns=RESOURCE_COLUMNS,
         key_field=("name", "owner_unit_code", "owner_grid_code", "owner_compound_name"),
         model=Resource,
-        prepare=lambda ctx, rows: None,
+        prepare=prepare_nothing,
         check=checker(_apply_resource, columns=RESOURCE_FIELD_COLUMNS, fallback=R_RULE),
         write=write_nothing,
         export=resource_export,
