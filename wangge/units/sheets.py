@@ -166,13 +166,16 @@ def _apply_unit(ctx: Context, row: Row, lookups):
             **{name: v[name] or "" for name in UNIT_TEXT_FIELDS},
         )
         return written(row, NEW, unit)
+    given = {name: v[name] for name in UNIT_TEXT_FIELDS}
+    if v["has_party_organisation"] is False and given["party_organisation_name"] is None:
+        given["party_organisation_name"] = ""  # 否 with the name left blank: the organisation is gone
     before = _unit_snapshot(existing)
     unit = services.unit_update(
         actor=ctx.actor,
         unit=existing,
         contact_phone=phone,
         has_party_organisation=v["has_party_organisation"],
-        **{name: v[name] for name in UNIT_TEXT_FIELDS},
+        **given,
     )
     return written(row, outcome_of(before, _unit_snapshot(unit)), unit)
 

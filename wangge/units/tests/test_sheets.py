@@ -132,6 +132,13 @@ def test_duplicates_in_the_file_and_a_code_already_registered_in_scope_updates_i
     # blank optional cells keep what is stored
     assert unit.name == "甲街道第一小学（新址）" and unit.contact_phone_masked == "138****1234"
     assert unit.has_party_organisation and AuditEvent.objects.filter(verb="unit.update").count() == 1
+    # 否 with a blank name: the party organisation and its name go
+    job = upload(
+        user, [unit_row("甲街道第一小学（新址）", code=credit(1), kind="学校", phone="", party="否")], commit=True
+    )
+    assert (job.status, job.updated) == (JobStatus.COMMITTED, 1), job.first_errors
+    unit.refresh_from_db()
+    assert not unit.has_party_organisation and unit.party_organisation_name == ""
 
 
 def test_commit_is_all_or_nothing(all_users, tree):
