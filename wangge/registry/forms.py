@@ -84,6 +84,21 @@ class HouseForm(forms.Form):
         return changes
 
 
+class BuildingForm(forms.Form):
+    name = forms.CharField(label=_("楼栋名称"), max_length=50, help_text=_("如“1栋”，同一小区内不能重名"))
+    floors = forms.IntegerField(label=_("层数"), min_value=1, max_value=200, initial=1)
+    units = forms.IntegerField(label=_("单元数"), min_value=1, max_value=99, initial=1)
+
+
+class HouseholdForm(forms.Form):
+    unit = forms.IntegerField(label=_("单元"), min_value=1, max_value=99, initial=1)
+    room = forms.CharField(label=_("房号"), max_length=10, help_text=_("如“101”"))
+    use = forms.ChoiceField(label=_("房屋用途"), choices=HouseUse.choices, required=False)
+    area_m2 = forms.DecimalField(label=_("建筑面积（平方米）"), required=False, max_digits=8, decimal_places=1)
+    owner_name = forms.CharField(label=_("产权人/房东"), max_length=50, required=False)
+    owner_phone = forms.CharField(label=_("产权人/房东电话"), max_length=11, required=False)
+
+
 class CareForm(forms.Form):
     group = forms.ChoiceField(label=_("关爱类别"), choices=CareGroup.choices)
     level = forms.TypedChoiceField(label=_("关爱等级"), choices=CareLevel.choices, coerce=int)

@@ -644,4 +644,7 @@ RESIDENTS = register(
     )
 )
 
+# The registry's other ledgers live in their own modules; importing them registers them.
+from . import care_sheets, house_sheets, visit_sheets  # noqa: E402, F401
+
 __all__ = ["RESIDENTS", "COLUMNS"]

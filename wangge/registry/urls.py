@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import care_views, views
+from . import care_views, house_views, views
 
 app_name = "registry"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("residents/<int:pk>/depart/", views.resident_depart, name="resident_depart"),
     path("residents/<int:pk>/reveal/<str:field>/", views.resident_reveal, name="resident_reveal"),
     path("houses/", views.house_list, name="houses"),
+    path("compounds/<int:compound_pk>/buildings/new/", house_views.building_create, name="building_create"),
+    path("buildings/<int:building_pk>/households/new/", house_views.household_create, name="household_create"),
     path("houses/pick/", views.house_pick, name="house_pick"),
     path("houses/<int:pk>/", views.house_detail, name="house"),
     path("houses/<int:pk>/edit/", views.house_edit, name="house_edit"),

@@ -82,10 +82,19 @@ def parse_cells(spec: LedgerSpec, sheet: reader.Sheet, progress: Progress = _no_
 
 
 def _mark_duplicates(spec: LedgerSpec, rows: list[Row]) -> None:
-    key, header = spec.key_field, spec.header_of(spec.key_field)
+    keys = spec.key_fields
+    header = spec.header_of(keys[0])
+    single = keys[0] if len(keys) == 1 else None
     seen: dict = {}
     for row in rows:
-        value = row.values.get(key)
+        if single is not None:
+            value = row.values.get(single)
+        else:
+            # Only the first field must be there; the others may be blank (a resource's owner is
+            # a unit or a compound, never both).
+            value = tuple(row.values.get(key) for key in keys)
+            if value[0] is None:
+                value = None
         if value is None:
             continue
         first = seen.setdefault(value, row.number)
@@ -157,7 +166,13 @@ def dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress = _n
 
 def _dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress) -> Outcome:
     outcome, clock = _read(spec, data, progress)
-    outcome.plans = _check_rows(spec, ctx, outcome.rows, progress)
+    if spec.checks_by_writing:
+        # The rows are applied through the ledger's services to check them; none of it stays.
+        with transaction.atomic():
+            outcome.plans = _check_rows(spec, ctx, outcome.rows, _no_progress)
+            transaction.set_rollback(True)
+    else:
+        outcome.plans = _check_rows(spec, ctx, outcome.rows, progress)
     clock.lap("check")
     _count(outcome)
     return outcome
@@ -185,6 +200,7 @@ def _commit(spec: LedgerSpec, ctx: Context, data: bytes, job, progress: Progress
         _count(outcome)
         clock.lap("check")
         if outcome.counts["errors"]:
+            transaction.set_rollback(True)  # rows applied while checking (rowwise ledgers) go too
             return outcome
         changed = [plan for plan in outcome.plans if plan.outcome != UNCHANGED]
         if len(changed) > 10_000:

@@ -47,7 +47,9 @@ def too_large(size: int) -> DomainError:
 
 
 def may_import(user, spec: LedgerSpec) -> bool:
-    return user.can(IMPORT_LEDGERS) and (not spec.write_capability or user.can(spec.write_capability))
+    return (
+        spec.importable and user.can(IMPORT_LEDGERS) and (not spec.write_capability or user.can(spec.write_capability))
+    )
 
 
 def may_export(user, spec: LedgerSpec) -> bool:
@@ -60,6 +62,8 @@ def ledger_for(*, user, name: str, capability: str) -> LedgerSpec:
     if spec is None:
         raise NotFound(_("没有名为“%(n)s”的台账") % {"n": name[:40]})
     require(user, capability)
+    if capability == IMPORT_LEDGERS and not spec.importable:
+        raise Forbidden(_("“%(t)s”台账只能导出，不能导入") % {"t": spec.title}, code="export_only")
     if spec.view_capability:
         require(user, spec.view_capability)
     if capability == IMPORT_LEDGERS and spec.write_capability:

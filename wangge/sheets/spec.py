@@ -264,7 +264,9 @@ class LedgerSpec:
     name: str  # URL name: /sheets/<name>/, /api/v1/imports/<name>
     title: str  # 实有人口: the sheet's name and the page title
     columns: tuple[Column, ...]
-    key_field: str  # the field that identifies a record inside the file (duplicates are refused)
+    # The field (or fields, together) that identify a record inside the file: a second row with
+    # the same key is refused. Errors name the first of them.
+    key_field: str | tuple[str, ...]
     model: type  # the model written; its label is the audit target type
     prepare: Callable[[Context, list[Row]], Any]
     check: Callable[[Context, Row, Any], Plan | None]
@@ -274,6 +276,12 @@ class LedgerSpec:
     audit_verb: str  # one event per new/updated row, e.g. resident.import
     view_capability: str | None = None  # needed on top of IMPORT_LEDGERS / EXPORT_LEDGERS
     write_capability: str | None = None  # needed on top of IMPORT_LEDGERS (the ledger's own right to write)
+    # True when `check` applies each row through the ledger's own services (see rowwise.py): the
+    # dry run then runs in a transaction that is always rolled back, so it still writes nothing.
+    checks_by_writing: bool = False
+    # False for a ledger that is only exported (door-knock visits are recorded on their form, with
+    # the three ledgers they update): no template, no upload; prepare/check/write may be None.
+    importable: bool = True
     description: str = ""  # first lines of the template's notes sheet
     notes: tuple[str, ...] = ()  # further rules, one line each
 
@@ -283,6 +291,10 @@ class LedgerSpec:
     def header_of(self, field_name: str) -> str:
         return self.column(field_name).header
 
+    @property
+    def key_fields(self) -> tuple[str, ...]:
+        return (self.key_field,) if isinstance(self.key_field, str) else tuple(self.key_field)
+
 
 _REGISTRY: dict[str, LedgerSpec] = {}
 RESERVED_NAMES = {"jobs"}
@@ -291,8 +303,10 @@ RESERVED_NAMES = {"jobs"}
 def register(spec: LedgerSpec) -> LedgerSpec:
     if spec.name in RESERVED_NAMES or not re.fullmatch(r"[a-z][a-z0-9_-]{1,30}", spec.name):
         raise ValueError(f"ledger name {spec.name!r} is reserved or not a URL name")
-    if spec.key_field not in {column.field for column in spec.columns}:
+    if not set(spec.key_fields) <= {column.field for column in spec.columns}:
         raise ValueError(f"ledger {spec.name!r}: key_field {spec.key_field!r} is not a column")
+    if spec.importable and not all(callable(f) for f in (spec.prepare, spec.check, spec.write)):
+        raise ValueError(f"ledger {spec.name!r}: an importable ledger needs prepare, check and write")
     headers = [h for column in spec.columns for h in (column.header, *column.aliases)]
     if len(headers) != len(set(headers)):
         raise ValueError(f"ledger {spec.name!r}: two columns share a header")

@@ -35,7 +35,7 @@ def test_anonymous_and_roles_without_the_capability(client_for, rooms):
         assert client.post(f"{URL}?dry_run=1", {"file": good_file()}).status_code == 403
         assert client.get(f"{URL}/template").status_code == 403
         assert client.post("/api/v1/exports/residents").status_code == 403
-    assert client_for("admin").post("/api/v1/imports/houses", {"file": good_file()}).status_code == 404
+    assert client_for("admin").post("/api/v1/imports/no-such-ledger", {"file": good_file()}).status_code == 404
     assert not ImportJob.objects.exists()
 
 

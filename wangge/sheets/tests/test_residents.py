@@ -305,7 +305,7 @@ def test_who_may_import(users, rooms):
         with pytest.raises(Forbidden):
             upload(users, three_people(), actor=name)
     with pytest.raises(NotFound):
-        services.import_upload(actor=users["admin"], ledger="houses", file_name="a.xlsx", data=b"x")
+        services.import_upload(actor=users["admin"], ledger="no-such-ledger", file_name="a.xlsx", data=b"x")
     assert upload(users, three_people(), actor="admin").new == 3
 
 

@@ -26,7 +26,7 @@ def test_anonymous_visitors_go_to_login_and_other_roles_get_403(client_for, user
     for url in ("/sheets/", "/sheets/residents/", "/sheets/residents/template.xlsx"):
         assert resident.get(url).status_code == 403, url
     assert "台账导入导出" not in resident.get("/locate/").content.decode()
-    assert client_for("gridworker_a").get("/sheets/houses/").status_code == 404
+    assert client_for("gridworker_a").get("/sheets/no-such-ledger/").status_code == 404
 
 
 def test_upload_preview_commit_result(client_for, rooms):
@@ -101,3 +101,19 @@ def test_export_form(client_for, rooms):
     assert client.post("/sheets/residents/export/", {"region": "510502002000"}).status_code == 404
     dispatcher = client_for("dispatcher_a").get("/sheets/residents/").content.decode()
     assert "导出完整的身份证号" not in dispatcher and "已脱敏" in dispatcher
+
+
+def test_every_registered_ledger_has_a_page_a_template_or_only_an_export(client_for, users):
+    from wangge.sheets.spec import ledgers
+
+    admin = client_for("admin")
+    names = sorted(spec.name for spec in ledgers())
+    assert names == ["care", "houses", "residents", "resources", "units", "visits"]
+    index = admin.get("/sheets/").content.decode()
+    for spec in ledgers():
+        assert f"/sheets/{spec.name}/" in index
+        page = admin.get(f"/sheets/{spec.name}/")
+        assert page.status_code == 200 and "导出 Excel" in page.content.decode()
+        template = admin.get(f"/sheets/{spec.name}/template.xlsx")
+        assert template.status_code == (200 if spec.importable else 403), spec.name
+        assert ("上传并校验" in page.content.decode()) == spec.importable
