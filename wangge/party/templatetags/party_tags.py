@@ -9,7 +9,8 @@ register = template.Library()
 def party_nav(user) -> dict:
     """Which of this app's links the navigation bar shows: staff the party pages, everyone
     logged in the activities and needs of their community."""
-    if user is None or not user.is_authenticated or not user.scope_key:
+    # the scope's ids, not user.scope_key: the bar is on every page and must not fetch the region
+    if user is None or not user.is_authenticated or not (user.scope_region_id or user.scope_department_id):
         return {}
     return {"party": user.can(VIEW_PARTY), "activities": True}
 
