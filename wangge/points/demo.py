@@ -1,8 +1,8 @@
 """The demo city's 积分 content; `CityBuilder.build` calls `build(builder)` after the party demo.
 
 Everything goes through the services, so the demo ledger is a real one and `points_check` passes
-on it. When the party demo has confirmed no services yet, this sends the party's own signal for a
-few people's services (keys "demo.service:<n>"), exactly as the party app would; the units of the
+on it. When the party demo has confirmed few people's services (under THIN), this sends the party's own
+signal for more (keys "demo.service:<n>"), exactly as the party app would; the units of the
 demo community always get some participation that way, so one is honoured and one is barred.
 """
 
@@ -18,6 +18,7 @@ from . import scores, services
 from .models import Account, AccountKind, Movement, MovementKind, Reward
 
 DEMO_COMMUNITY = "510502001001"  # 上平社区, where the demo accounts work
+THIN = 30  # fewer people's services than this from the party demo leave the rankings bare
 REWARDS = {
     DEMO_COMMUNITY: [
         ("毛巾", 10, 50, "纯棉毛巾一条"),
@@ -154,7 +155,8 @@ def build(builder) -> None:
     if not Region.objects.filter(key=DEMO_COMMUNITY).exists():
         return
     sent = 0
-    if not Movement.objects.filter(kind=MovementKind.SERVICE).exists():
+    people_credited = Movement.objects.filter(kind=MovementKind.SERVICE, entries__account__kind=AccountKind.PERSON)
+    if people_credited.count() < THIN:
         sent = _demo_services(rng, today)
     _demo_units(rng, today, sent)
     other = _other_community()
