@@ -1,8 +1,9 @@
 """The demo city's 积分 content; `CityBuilder.build` calls `build(builder)` after the party demo.
 
 Everything goes through the services, so the demo ledger is a real one and `points_check` passes
-on it. When the party demo has confirmed no services yet, this sends the party's own signal for a
-few services (keys "demo.service:<n>"), exactly as the party app would.
+on it. When the party demo has confirmed few people's services (under THIN), this sends the party's own
+signal for more (keys "demo.service:<n>"), exactly as the party app would; the units of the
+demo community always get some participation that way, so one is honoured and one is barred.
 """
 
 import datetime
@@ -17,6 +18,7 @@ from . import scores, services
 from .models import Account, AccountKind, Movement, MovementKind, Reward
 
 DEMO_COMMUNITY = "510502001001"  # 上平社区, where the demo accounts work
+THIN = 30  # fewer people's services than this from the party demo leave the rankings bare
 REWARDS = {
     DEMO_COMMUNITY: [
         ("毛巾", 10, 50, "纯棉毛巾一条"),
@@ -63,7 +65,6 @@ def _other_community() -> str | None:
 def _demo_services(rng: random.Random, today: datetime.date) -> int:
     from wangge.accounts.models import User
     from wangge.registry.models import Resident
-    from wangge.units.models import Unit
 
     n = 0
     for community in filter(None, (DEMO_COMMUNITY, _other_community())):
@@ -103,8 +104,22 @@ def _demo_services(rng: random.Random, today: datetime.date) -> int:
                 unit_id=None,
                 label=label,
             )
-    # Units: a busy one (honoured), a middling one, one that barely took part (barred).
-    units = [u for u in Unit.objects.filter(region_key__startswith=DEMO_COMMUNITY, booking_barred=False).order_by("id")]
+    return n
+
+
+def _demo_units(rng: random.Random, today: datetime.date, n: int) -> int:
+    """Participation of the demo community's units, whatever the party demo already confirmed:
+    the most active unit becomes busy (honoured), the least active takes part once (barred),
+    the others take part enough to pass."""
+    from wangge.units.models import Unit
+
+    units = list(Unit.objects.filter(region_key__startswith=DEMO_COMMUNITY, booking_barred=False).order_by("id"))
+    if not units:
+        return n
+    standing = {
+        unit.pk: sum(Decimal(line["points"]) for line in scores.score_lines_for(unit, today.year)) for unit in units
+    }
+    units.sort(key=lambda unit: (standing[unit.pk], unit.pk))
     busy = (
         [(ActivityType.VOLUNTEER, "3")] * 9
         + [(ActivityType.NEED_CLAIM, "2")] * 3
@@ -113,7 +128,7 @@ def _demo_services(rng: random.Random, today: datetime.date) -> int:
     middling = [(ActivityType.VOLUNTEER, "2")] * 6 + [(ActivityType.NEED_CLAIM, "2")] * 2
     scarce = [(ActivityType.PATROL, "1")]
     for index, unit in enumerate(units):
-        plan = busy if index == 0 else scarce if index == len(units) - 1 else middling
+        plan = busy if index == len(units) - 1 else scarce if index == 0 else middling
         for activity, hours in plan:
             n += 1
             _send(
@@ -139,8 +154,11 @@ def build(builder) -> None:
     today = timezone.localdate()
     if not Region.objects.filter(key=DEMO_COMMUNITY).exists():
         return
-    if not Movement.objects.filter(kind=MovementKind.SERVICE).exists():
-        _demo_services(rng, today)
+    sent = 0
+    people_credited = Movement.objects.filter(kind=MovementKind.SERVICE, entries__account__kind=AccountKind.PERSON)
+    if people_credited.count() < THIN:
+        sent = _demo_services(rng, today)
+    _demo_units(rng, today, sent)
     other = _other_community()
     for community, items in [*REWARDS.items(), *([(other, OTHER_REWARDS)] if other else [])]:
         for name, points, stock, description in items:

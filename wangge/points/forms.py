@@ -87,3 +87,7 @@ class ScoreYearForm(forms.Form):
 class AdjustForm(forms.Form):
     points = forms.DecimalField(label=_("加减分"), max_digits=5, decimal_places=1, help_text=_("如 5 或 -10"))
     reason = forms.CharField(label=_("理由"), max_length=200)
+
+
+class LinkUserForm(forms.Form):
+    username = forms.CharField(label=_("居民登录账号"), max_length=150)

@@ -431,3 +431,41 @@ def model_select(
         after=audit.snapshot(selection),
     )
     return selection
+
+
+@transaction.atomic
+def account_link_user(*, actor, account: Account, username: str) -> Account:
+    """Link a resident's login to their points account (RUN_REWARDS, both in scope), so points
+    credited to their registry entry show on 我的积分. A login that already holds points of its
+    own is refused: two accounts are never merged silently."""
+    from wangge.accounts.models import User
+
+    require(actor, RUN_REWARDS)
+    _check_scope(actor, account.region_key, _("积分账户"))
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.kind != AccountKind.PERSON:
+        raise DomainError(_("只有个人账户可以关联登录账号"), field="username")
+    if account.user_id:
+        raise Conflict(_("该账户已关联登录账号 %(u)s") % {"u": account.user.username}, field="username")
+    user = User.objects.filter(username=(username or "").strip(), is_active=True).first()
+    if user is None or (actor is not None and not in_scope(actor, user.scope_key or "\0")):
+        raise DomainError(_("登录账号不存在或不在您的管辖范围内"), field="username")
+    if user.role in PAID_ROLES:
+        raise DomainError(_("工作人员的登录账号不能关联居民积分账户"), field="username")
+    own = Account.objects.filter(user=user).first()
+    if own is not None:
+        if own.entries.exists():
+            raise Conflict(
+                _("登录账号 %(u)s 已有自己的积分记录，不能再关联其他账户") % {"u": user.username}, field="username"
+            )
+        raise Conflict(_("登录账号 %(u)s 已有积分账户") % {"u": user.username}, field="username")
+    Account.objects.filter(pk=account.pk).update(user=user)
+    account.refresh_from_db()
+    audit.record(
+        actor=actor,
+        verb="points.link_user",
+        target=account,
+        scope_key=account.region_key,
+        after={"user": user.pk, "username": user.username},
+    )
+    return account

@@ -29,6 +29,7 @@ from .exports import XLSX, workbook
 from .forms import (
     AccountFilterForm,
     AdjustForm,
+    LinkUserForm,
     ModelForm,
     RankingForm,
     RedeemForm,
@@ -149,8 +150,27 @@ def account_detail(request, pk):
             "rows": _statement_rows(page),
             "redeem_form": _redeem_form(request, account),
             "reverse_form": ReverseForm() if request.user.can(RUN_REWARDS) else None,
+            "link_form": LinkUserForm()
+            if request.user.can(RUN_REWARDS) and account.kind == AccountKind.PERSON and not account.user_id
+            else None,
         },
     )
+
+
+@login_required
+@require_POST
+def account_link_user(request, pk):
+    account = selectors.account_get(user=request.user, pk=pk)
+    form = LinkUserForm(request.POST)
+    try:
+        services.account_link_user(
+            actor=request.user, account=account, username=form.cleaned_data["username"] if form.is_valid() else ""
+        )
+    except DomainError as error:
+        _refusal(request, error)
+    else:
+        messages.success(request, _("已关联登录账号，居民可在“我的积分”查看"))
+    return redirect("points:account_detail", pk=account.pk)
 
 
 def _statement_export(user, account) -> HttpResponse:

@@ -251,3 +251,22 @@ def test_putting_a_reward_on_the_counter_through_the_api(world, people):
     resident = client(people["resident_a"]).post("/api/v1/points/rewards", body, content_type="application/json")
     assert resident.status_code == 403
     assert Reward.objects.filter(name__startswith="伞").count() == 0
+
+
+def test_linking_a_residents_login_shows_their_registry_points_on_my_points(world, people, tree):
+    from conftest import make_user
+    from wangge.accounts.roles import Role
+
+    newcomer = make_user("newcomer", Role.RESIDENT, tree["grids"][A_GRID])
+    url = f"/points/accounts/{world['a'].pk}/link-user/"
+    assert client(people["community_b"]).post(url, {"username": "newcomer"}).status_code == 404
+    staff = client(people["community_a"])
+    response = staff.post(url, {"username": "gridworker_a"}, follow=True)
+    assert "工作人员的登录账号" in response.content.decode()
+    response = staff.post(url, {"username": "resident_a"}, follow=True)  # has points of its own
+    assert "已有自己的积分记录" in response.content.decode()
+    response = staff.post(url, {"username": "resident_b"}, follow=True)  # another community
+    assert "不在您的管辖范围内" in response.content.decode()
+    assert staff.post(url, {"username": "newcomer"}).status_code == 302
+    assert "25" in client(newcomer).get("/points/me/").content.decode()
+    assert Account.objects.get(user=newcomer) == world["a"]
