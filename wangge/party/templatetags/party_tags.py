@@ -1,6 +1,6 @@
 from django import template
 
-from wangge.accounts.roles import VIEW_PARTY
+from wangge.accounts.roles import VIEW_PARTY, Role
 
 register = template.Library()
 
@@ -11,7 +11,7 @@ def party_nav(user) -> dict:
     logged in the activities and needs of their community."""
     if user is None or not user.is_authenticated or not user.scope_key:
         return {}
-    return {"party": user.can(VIEW_PARTY), "activities": True}
+    return {"party": user.can(VIEW_PARTY), "activities": user.role == Role.RESIDENT}
 
 
 @register.simple_tag(takes_context=True)

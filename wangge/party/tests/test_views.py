@@ -208,3 +208,15 @@ def test_the_building_page_shows_the_party_household(login, member_a, household_
     assert "党员户" in login("gridworker_a").get(url).content.decode()
     Member.objects.filter(pk=member_a.pk).update(shows_identity=False)
     assert "党员户" not in login("gridworker_a").get(url).content.decode()
+
+
+def test_the_hotline_and_departments_take_no_part(content, people):
+    from django.test import Client
+
+    for name in ("hotline", "handler"):
+        client = Client()
+        client.force_login(people[name])
+        for url in (reverse("party:needs"), reverse("party:projects"), reverse("party:activities")):
+            page = client.get(url).content.decode()
+            assert "楼道灯坏了" not in page and "微更新" not in page and "清洁家园" not in page
+        assert client.post(reverse("party:activity_sign_up", args=[content["activity"].pk])).status_code == 404
