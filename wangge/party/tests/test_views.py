@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from wangge.party import activities, lists
-from wangge.party.models import Activity, Member, Registration, ServiceRecord
+from wangge.party.models import Activity, Claim, Member, Registration, ServiceRecord
 
 from .conftest import A1, A_GRID, B1, idn, soon
 
@@ -98,9 +98,15 @@ def test_detail_pages_are_404_out_of_scope(login, content, orgs, member_a):
         reverse("party:service_decide", args=[content["record"].pk]),
         reverse("party:activity_sign_up", args=[content["activity"].pk]),
         reverse("party:activity_record_hours", args=[content["activity"].pk]),
+        reverse("party:activity_renew_code", args=[content["activity"].pk]),
+        reverse("party:organisation", args=[orgs["grid"].pk]),
+        reverse("party:member", args=[member_a.pk]),
     ):
         assert outsider.post(url, {"status": "confirmed"}).status_code == 404, url
     assert ServiceRecord.objects.get().status == "submitted"
+    claim = lists.need_claim(actor=None, need=content["need"], organisation_id=orgs["unit_org_a"].pk)
+    assert outsider.post(reverse("party:claim_close", args=[claim.pk]), {"status": "done"}).status_code == 404
+    assert Claim.objects.get(pk=claim.pk).status == "active"
 
 
 def test_members_are_masked_on_the_list(login, member_a):
