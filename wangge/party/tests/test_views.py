@@ -226,3 +226,15 @@ def test_the_hotline_and_departments_take_no_part(content, people):
             page = client.get(url).content.decode()
             assert "楼道灯坏了" not in page and "微更新" not in page and "清洁家园" not in page
         assert client.post(reverse("party:activity_sign_up", args=[content["activity"].pk])).status_code == 404
+
+
+def test_linking_an_account_to_a_member_stays_in_scope(login, orgs, people):
+    form = {"name": "王五", "id_number": idn(78), "joined_on": "2001-01-01", "status": "full",
+            "organisation_id": orgs["grid"].pk, "grid_code": A_GRID}  # fmt: skip
+    client = login("community_a")
+    response = client.post(reverse("party:member_create"), {**form, "username": "resident_b"})
+    assert "不在您的管辖范围内" in response.context["form"].errors["username"][0]
+    response = client.post(reverse("party:member_create"), {**form, "username": "nobody"})
+    assert "不存在" in response.context["form"].errors["username"][0]
+    assert client.post(reverse("party:member_create"), {**form, "username": "resident_a"}).status_code == 302
+    assert Member.objects.get(name="王五").user == people["resident_a"]
