@@ -2,9 +2,11 @@
 selector (so out of scope is the same 404 as missing) and calls one service."""
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.pagination import paginate
 
+from wangge.core.errors import DomainError
 from wangge.core.pagination import BoundedPagination
 
 from . import activities, lists, selectors, services
@@ -240,9 +242,7 @@ def reject_service(request: HttpRequest, record_id: int, payload: RejectIn):
 @router.get("/party/report", response=list[ReportLineOut], summary="双报告：某年每个工作单位的党员和单位服务情况")
 def report(request: HttpRequest, year: int):
     if not 2000 <= year <= 2100:
-        from wangge.core.errors import DomainError
-
-        raise DomainError("年份应在2000到2100之间", field="year")
+        raise DomainError(_("年份应在2000到2100之间"), field="year")
     lines = selectors.annual_report(user=request.user, year=year)
     return [
         {"employer": employer, **line.__dict__, "kind": str(line.kind)}

@@ -92,5 +92,15 @@ def reachable(actor, key: str) -> bool:
     community's needs, projects and activities; staff see everything under their scope."""
     if actor is None:
         return True
-    scope = actor.scope_key if actor.is_authenticated else None
+    if not takes_part(actor):
+        return False
+    scope = actor.scope_key
     return scope is not None and (key.startswith(scope) or scope.startswith(key))
+
+
+def takes_part(user) -> bool:
+    """Party staff and residents take part in the community's lists and activities; the hotline
+    and departments, whose scope is a whole city or district, do not."""
+    from wangge.accounts.roles import VIEW_PARTY, Role
+
+    return user.is_authenticated and (user.can(VIEW_PARTY) or (user.is_active and user.role == Role.RESIDENT))

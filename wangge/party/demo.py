@@ -195,7 +195,7 @@ def _members(rng: random.Random, tree: dict[str, Organisation], made: dict) -> l
     members = []
     for resident in adults:
         grid_key = resident.region_key[:15]
-        wanted = 2 if grid_key.endswith("004") else 5  # one grid per community stays small: a warning
+        wanted = 2 if grid_key.endswith("004") else 8  # one grid per community stays small: a warning
         if per_grid.get(grid_key, 0) >= wanted:
             continue
         per_grid[grid_key] = per_grid.get(grid_key, 0) + 1
@@ -252,7 +252,7 @@ def _reporting(rng: random.Random, made: dict, members: list[Member]) -> dict:
         registration = services.registration_create(
             actor=None, community_code=DEMO_COMMUNITY, member_id=member.pk, grid_code=member.region_key[:15]
         )
-        if index % 3 != 2:
+        if index % 3 != 2 or member.user_id:  # the demo `resident` account can claim at once
             services.registration_decide(actor=None, registration=registration, status="approved")
             approved_members.append(member)
         elif index % 2:
@@ -360,7 +360,7 @@ def _activities(rng: random.Random, members: list[Member], found: dict) -> int:
     for member in local[8:14]:
         activities.activity_sign_up(actor=None, activity=today, member_id=member.pk)
         activities.activity_sign_up(actor=None, activity=later, member_id=member.pk)
-    claim = next((c for c in found["claims"] if c.organisation_id), None)
+    claim = next((c for c in found["claims"] if c.organisation_id), None) or next(iter(found["claims"]), None)
     if claim is not None:
         record = activities.service_record_create(
             actor=None,
@@ -370,6 +370,7 @@ def _activities(rng: random.Random, members: list[Member], found: dict) -> int:
             description=f"认领需求『{claim.need.title}』",
             activity_type="need_claim",
             organisation_id=claim.organisation_id,
+            member_id=claim.member_id,
             claim_id=claim.pk,
         )
         activities.service_confirm(actor=None, record=record)

@@ -69,6 +69,12 @@ class MemberForm(forms.Form):
     post = forms.ChoiceField(label=_("岗位（设岗定责）"), choices=Post.choices, required=False)
     post_duty = forms.CharField(label=_("岗位职责"), max_length=300, required=False)
     shows_identity = forms.BooleanField(label=_("亮身份：挂“党员户”标识"), required=False, initial=True)
+    username = forms.CharField(
+        label=_("关联账号（用户名）"),
+        max_length=150,
+        required=False,
+        help_text=_("关联后，党员可用自己的手机认领需求、加入项目"),
+    )
 
 
 class MemberEditForm(forms.Form):

@@ -16,6 +16,7 @@ from wangge.accounts.roles import VIEW_PARTY, require
 from wangge.core.scope import get_or_404, restrict, scope_key_of
 from wangge.regions.models import Compound, Level, Region
 
+from .common import takes_part
 from .models import (
     Activity,
     Attendance,
@@ -242,7 +243,7 @@ def registration_get(*, user, pk: int) -> Registration:
 def _reaching(queryset: QuerySet, user) -> QuerySet:
     """Rows under the user's scope, plus (for anyone) community-wide rows above it."""
     key = scope_key_of(user)
-    if key is None:
+    if key is None or not takes_part(user):
         return queryset.none()
     above = [key[:n] for n in (12, 15) if len(key) > n]
     return queryset.filter(Q(region_key__startswith=key) | Q(region_key__in=above))

@@ -303,9 +303,10 @@ def member_create(
     if user_id not in (None, ""):
         from wangge.accounts.models import User
 
-        member.user = User.objects.filter(pk=user_id).first()
-        if member.user is None:
-            raise DomainError(_("账号不存在"), field="user_id")
+        member.user = User.objects.select_related("scope_region", "scope_department").filter(pk=user_id).first()
+        # Linking an account lets it claim for the member: only an account of the actor's scope.
+        if member.user is None or (actor is not None and not in_scope(actor, member.user.scope_key or "-")):
+            raise NotFound(_("账号不存在或不在您的管辖范围内"), field="user_id")
     common.full_clean(member, exclude=["resident", "user"])
     try:
         with transaction.atomic():

@@ -44,7 +44,7 @@ from .models import ItemStatus, Member, OrgCategory, ReportingStatus, ServiceSta
 
 PAGE_SIZE = 30
 # Service fields → the form field a person filled in.
-RENAME = {"organisation_id": "reporter", "member_id": "reporter", "parent_id": "parent_id"}
+RENAME = {"organisation_id": "reporter", "member_id": "reporter", "user_id": "username"}
 
 
 def _apply(form, error: DomainError) -> None:
@@ -211,8 +211,16 @@ def member_create(request):
     form = MemberForm(request.POST or None, initial={"status": "full", "shows_identity": True})
     form.fields["organisation_id"].choices = _organisation_choices(request.user, blank="—")
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        username = data.pop("username")
         try:
-            member = services.member_create(actor=request.user, **form.cleaned_data)
+            if username:
+                from wangge.accounts.models import User
+
+                data["user_id"] = User.objects.filter(username=username).values_list("pk", flat=True).first()
+                if data["user_id"] is None:
+                    raise DomainError(_("账号 %(u)s 不存在") % {"u": username}, field="username")
+            member = services.member_create(actor=request.user, **data)
         except DomainError as error:
             _apply(form, error)
         else:

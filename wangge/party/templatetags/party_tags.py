@@ -1,6 +1,6 @@
 from django import template
 
-from wangge.accounts.roles import VIEW_PARTY
+from wangge.accounts.roles import VIEW_PARTY, Role
 
 register = template.Library()
 
@@ -12,7 +12,7 @@ def party_nav(user) -> dict:
     # the scope's ids, not user.scope_key: the bar is on every page and must not fetch the region
     if user is None or not user.is_authenticated or not (user.scope_region_id or user.scope_department_id):
         return {}
-    return {"party": user.can(VIEW_PARTY), "activities": True}
+    return {"party": user.can(VIEW_PARTY), "activities": user.role == Role.RESIDENT}
 
 
 @register.simple_tag(takes_context=True)

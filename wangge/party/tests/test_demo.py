@@ -37,9 +37,11 @@ def test_demo_party_content(tree):
     kinds = set(Organisation.objects.values_list("kind", flat=True))
     assert {"street_committee", "community_committee", "branch", "committee"} <= kinds
     assert Organisation.objects.exclude(category="territorial").exclude(category="unit").count() == 4
-    assert Member.objects.count() == 5 and Member.objects.filter(user=resident).exists()
+    assert Member.objects.count() == 8 and Member.objects.filter(user=resident).exists()
     assert Registration.objects.filter(status="approved").exists()
     assert Claim.objects.exists() and Offer.objects.exists() and Activity.objects.count() == 3
     confirmed = ServiceRecord.objects.filter(status="confirmed")
     assert sorted(heard) == sorted(f"party.service:{r.pk}" for r in confirmed) and heard
     assert selectors.party_tree(user=party)
+    # The demo `resident` account's member is approved, so it can claim from its phone.
+    assert Registration.objects.filter(member__user=resident, status="approved").exists()

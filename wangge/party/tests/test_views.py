@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from wangge.party import activities, lists
-from wangge.party.models import Activity, Member, Registration, ServiceRecord
+from wangge.party.models import Activity, Claim, Member, Registration, ServiceRecord
 
 from .conftest import A1, A_GRID, B1, idn, soon
 
@@ -98,9 +98,15 @@ def test_detail_pages_are_404_out_of_scope(login, content, orgs, member_a):
         reverse("party:service_decide", args=[content["record"].pk]),
         reverse("party:activity_sign_up", args=[content["activity"].pk]),
         reverse("party:activity_record_hours", args=[content["activity"].pk]),
+        reverse("party:activity_renew_code", args=[content["activity"].pk]),
+        reverse("party:organisation", args=[orgs["grid"].pk]),
+        reverse("party:member", args=[member_a.pk]),
     ):
         assert outsider.post(url, {"status": "confirmed"}).status_code == 404, url
     assert ServiceRecord.objects.get().status == "submitted"
+    claim = lists.need_claim(actor=None, need=content["need"], organisation_id=orgs["unit_org_a"].pk)
+    assert outsider.post(reverse("party:claim_close", args=[claim.pk]), {"status": "done"}).status_code == 404
+    assert Claim.objects.get(pk=claim.pk).status == "active"
 
 
 def test_members_are_masked_on_the_list(login, member_a):
@@ -208,3 +214,27 @@ def test_the_building_page_shows_the_party_household(login, member_a, household_
     assert "党员户" in login("gridworker_a").get(url).content.decode()
     Member.objects.filter(pk=member_a.pk).update(shows_identity=False)
     assert "党员户" not in login("gridworker_a").get(url).content.decode()
+
+
+def test_the_hotline_and_departments_take_no_part(content, people):
+    from django.test import Client
+
+    for name in ("hotline", "handler"):
+        client = Client()
+        client.force_login(people[name])
+        for url in (reverse("party:needs"), reverse("party:projects"), reverse("party:activities")):
+            page = client.get(url).content.decode()
+            assert "楼道灯坏了" not in page and "微更新" not in page and "清洁家园" not in page
+        assert client.post(reverse("party:activity_sign_up", args=[content["activity"].pk])).status_code == 404
+
+
+def test_linking_an_account_to_a_member_stays_in_scope(login, orgs, people):
+    form = {"name": "王五", "id_number": idn(78), "joined_on": "2001-01-01", "status": "full",
+            "organisation_id": orgs["grid"].pk, "grid_code": A_GRID}  # fmt: skip
+    client = login("community_a")
+    response = client.post(reverse("party:member_create"), {**form, "username": "resident_b"})
+    assert "不在您的管辖范围内" in response.context["form"].errors["username"][0]
+    response = client.post(reverse("party:member_create"), {**form, "username": "nobody"})
+    assert "不存在" in response.context["form"].errors["username"][0]
+    assert client.post(reverse("party:member_create"), {**form, "username": "resident_a"}).status_code == 302
+    assert Member.objects.get(name="王五").user == people["resident_a"]
