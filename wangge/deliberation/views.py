@@ -266,11 +266,7 @@ def meeting_list(request):
 @login_required
 def meeting_new(request):
     require(request.user, RUN_MEETINGS)
-    places = [
-        (value, label)
-        for value, label in selectors.place_options(user=request.user)
-        if request.user.scope_key is not None
-    ]
+    places = selectors.place_options(user=request.user)
     form = MeetingForm(request.POST or None, places=places, initial={"quorum_percent": 50})
     if request.method == "POST" and form.is_valid():
         try:
