@@ -222,3 +222,21 @@ def test_list_pages_and_api_stay_within_a_query_budget(people, client_of, django
         assert client.get(reverse("deliberation:matter_list")).status_code == 200
     with django_assert_max_num_queries(12):
         assert len(client.get("/api/v1/deliberation/matters").json()["items"]) == 12
+
+
+def test_staff_register_household_voters_in_their_scope(people, client_of, building):
+    from wangge.deliberation.models import Home
+
+    meeting = meeting_for(people, place=f"building:{building.pk}", rule="household")
+    household = building.households.order_by("room").first()
+    url = reverse("deliberation:meeting_act", args=[meeting.pk, "voter"])
+    response = client_of("gridworker_a").post(url, {"username": "r1", "household": household.pk}, follow=True)
+    assert "已保存" in response.content.decode()
+    assert Home.objects.get(user=people["r1"]).household == household
+    response = client_of("gridworker_a").post(url, {"username": "resident_b", "household": household.pk}, follow=True)
+    assert "账号不存在，或不属于本议事范围" in response.content.decode()
+    response = client_of("gridworker_a").post(url, {"username": "r2", "household": ""}, follow=True)
+    assert "请选择本议事范围内的住户" in response.content.decode()
+    assert client_of("resident_a").post(url, {"username": "r2", "household": household.pk}).status_code == 403
+    assert client_of("gridworker_b").post(url, {"username": "r2", "household": household.pk}).status_code == 404
+    assert Home.objects.count() == 1
