@@ -66,7 +66,7 @@ class TaskForm(forms.Form):
     title = forms.CharField(label=_("任务内容"), max_length=200)
     owner_name = forms.CharField(label=_("责任人或单位"), max_length=100, required=False)
     owner_username = forms.CharField(label=_("责任人账号（选填）"), max_length=150, required=False)
-    deadline = forms.DateField(label=_("完成期限"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(label=_("完成期限"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     as_case = forms.BooleanField(label=_("作为案件派往案件系统办理"), required=False)
 
 
@@ -79,8 +79,12 @@ class EvaluationForm(forms.Form):
 
 class StatsForm(forms.Form):
     region = forms.ChoiceField(label=_("区域"), required=False)
-    start = forms.DateField(label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)

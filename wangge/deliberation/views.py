@@ -14,12 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
-from wangge.accounts.roles import HEAR_MATTERS, PROPOSE_MATTER, RUN_MEETINGS, Role, require
+from wangge.accounts.models import User
+from wangge.accounts.roles import HEAR_MATTERS, KEEP_LEDGERS, PROPOSE_MATTER, RUN_MEETINGS, Role, require
 from wangge.core.errors import DomainError, Forbidden, NotFound
 
 from . import selectors, services
 from .forms import BallotForm, EvaluationForm, MatterForm, MeetingForm, ParticipantForm, StatsForm, TaskForm
-from .models import Ballot, Evaluation, Matter, MatterPhoto, MeetingFile, Status, Support, Vote
+from .models import Ballot, Evaluation, Home, Matter, MatterPhoto, MeetingFile, Status, Support, Vote, VoterRule
 from .workflow import allowed_actions
 
 PAGE_SIZE = 20
@@ -266,11 +267,7 @@ def meeting_list(request):
 @login_required
 def meeting_new(request):
     require(request.user, RUN_MEETINGS)
-    places = [
-        (value, label)
-        for value, label in selectors.place_options(user=request.user)
-        if request.user.scope_key is not None
-    ]
+    places = selectors.place_options(user=request.user)
     form = MeetingForm(request.POST or None, places=places, initial={"quorum_percent": 50})
     if request.method == "POST" and form.is_valid():
         try:
@@ -300,6 +297,14 @@ def meeting_detail(request, pk):
             "can_run": can_run,
             "participant_form": ParticipantForm(),
             "eligible": services.eligible_count(meeting),
+            "can_register_voters": meeting.voter_rule == VoterRule.HOUSEHOLD
+            and user.can(KEEP_LEDGERS)
+            and user.scope_key is not None
+            and meeting.region_key.startswith(user.scope_key),
+            "households": meeting.households().select_related("building__compound")[:500],
+            "household_voters": Home.objects.filter(household__in=meeting.households())
+            .select_related("user", "household")
+            .order_by("household_id")[:500],
         },
     )
 
@@ -325,6 +330,15 @@ def meeting_act(request, pk, action):
             services.meeting_hold(
                 actor=user, meeting=meeting, minutes=post.get("minutes", ""), files=request.FILES.getlist("files")
             )
+        elif action == "voter":
+            household_id = post.get("household", "")
+            household = meeting.households().filter(pk=int(household_id)).first() if household_id.isdigit() else None
+            if household is None:
+                raise DomainError(_("请选择本议事范围内的住户"), field="household")
+            resident = User.objects.filter(username=post.get("username", "").strip(), is_active=True).first()
+            if resident is None or not selectors.takes_part(resident, meeting.region_key):
+                raise DomainError(_("账号不存在，或不属于本议事范围"), field="username")
+            services.home_set(actor=user, user=resident, household=household)
         elif action == "comment":
             services.comment_add(actor=user, meeting=meeting, text=post.get("text", ""))
         else:

@@ -177,3 +177,66 @@ def test_statistics_and_export_are_scoped(pages, client_of, people, tree):
     # asking for another street's figures is refused
     response = client_of("community_b").get(pages["stats"], {"region": tree["community_a"].key})
     assert response.context["region"] == tree["community_b"]
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c4944415408d763f8cfc000000301010018dd8db00000000049454e44ae426082"
+)
+
+
+def test_photos_and_minutes_files_are_served_to_the_place_only(people, client_of, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    matter = services.matter_propose(
+        actor=people["resident_a"],
+        title="井盖松动",
+        description="3栋门口井盖踩上去会响",
+        place=A_GRID,
+        photos=[SimpleUploadedFile("scene.png", PNG)],
+    )
+    meeting = meeting_for(people)
+    services.meeting_hold(
+        actor=people["community_a"],
+        meeting=meeting,
+        minutes="会议讨论了井盖维修和费用。",
+        files=[SimpleUploadedFile("minutes.pdf", b"%PDF-1.4 minutes")],
+    )
+    photo_url = reverse("deliberation:matter_photo", args=[matter.photos.get().pk])
+    file_url = reverse("deliberation:meeting_file", args=[meeting.files.get().pk])
+    mine = client_of("resident_a")
+    assert mine.get(photo_url)["Content-Type"] == "image/png"
+    assert mine.get(file_url)["Content-Type"] == "application/pdf"
+    other = client_of("resident_b")
+    assert other.get(photo_url).status_code == 404
+    assert other.get(file_url).status_code == 404
+    assert "minutes.pdf" in mine.get(reverse("deliberation:meeting_detail", args=[meeting.pk])).content.decode()
+
+
+def test_list_pages_and_api_stay_within_a_query_budget(people, client_of, django_assert_max_num_queries):
+    for n in range(12):
+        propose(people, title=f"事项{n}")
+    client = client_of("resident_a")
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("deliberation:matter_list")).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert len(client.get("/api/v1/deliberation/matters").json()["items"]) == 12
+
+
+def test_staff_register_household_voters_in_their_scope(people, client_of, building):
+    from wangge.deliberation.models import Home
+
+    meeting = meeting_for(people, place=f"building:{building.pk}", rule="household")
+    household = building.households.order_by("room").first()
+    url = reverse("deliberation:meeting_act", args=[meeting.pk, "voter"])
+    response = client_of("gridworker_a").post(url, {"username": "r1", "household": household.pk}, follow=True)
+    assert "已保存" in response.content.decode()
+    assert Home.objects.get(user=people["r1"]).household == household
+    response = client_of("gridworker_a").post(url, {"username": "resident_b", "household": household.pk}, follow=True)
+    assert "账号不存在，或不属于本议事范围" in response.content.decode()
+    response = client_of("gridworker_a").post(url, {"username": "r2", "household": ""}, follow=True)
+    assert "请选择本议事范围内的住户" in response.content.decode()
+    assert client_of("resident_a").post(url, {"username": "r2", "household": household.pk}).status_code == 403
+    assert client_of("gridworker_b").post(url, {"username": "r2", "household": household.pk}).status_code == 404
+    assert Home.objects.count() == 1
