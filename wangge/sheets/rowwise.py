@@ -39,9 +39,11 @@ def checker(apply: Apply, *, columns: dict[str, str], fallback: str) -> Callable
         except _Refused:
             return None
         except DomainError as error:
-            named = error.details or [{"field": error.field, "message": error.message}]
-            for detail in named:
-                row.fail(columns.get(detail["field"] or "", fallback), detail["message"])
+            # A refusal from full_clean names every field at fault in `details`; other details
+            # (e.g. the id of a conflicting record) are not messages.
+            details = [d for d in error.details if isinstance(d, dict) and "message" in d]
+            for detail in details or [{"field": error.field, "message": error.message}]:
+                row.fail(columns.get(detail.get("field") or "", fallback), detail["message"])
             return None
         return plan
 
