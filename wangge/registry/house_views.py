@@ -35,6 +35,30 @@ def building_create(request, compound_pk):
 
 
 @login_required
+def building_edit(request, building_pk):
+    user = request.user
+    require(user, KEEP_LEDGERS)
+    building = region_selectors.building_get(user=user, pk=building_pk)
+    initial = {"name": building.name, "floors": building.floors, "units": building.units}
+    form = BuildingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.building_update(actor=user, building=building, **form.cleaned_data)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("web:building", pk=building.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "registry/building_form.html",
+        {"form": form, "compound": building.compound, "building": building},
+        status=status,
+    )
+
+
+@login_required
 def household_create(request, building_pk):
     user = request.user
     require(user, KEEP_LEDGERS)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("residents/<int:pk>/reveal/<str:field>/", views.resident_reveal, name="resident_reveal"),
     path("houses/", views.house_list, name="houses"),
     path("compounds/<int:compound_pk>/buildings/new/", house_views.building_create, name="building_create"),
+    path("buildings/<int:building_pk>/edit/", house_views.building_edit, name="building_edit"),
     path("buildings/<int:building_pk>/households/new/", house_views.household_create, name="household_create"),
     path("houses/pick/", views.house_pick, name="house_pick"),
     path("houses/<int:pk>/", views.house_detail, name="house"),

@@ -5,10 +5,12 @@ ledgers (units, shared resources, houses, care records) are hundreds or a few th
 their services already parse values, check the scope, enforce the rules and write the audit
 record. Such a ledger's `check` applies each row through those services, inside a savepoint: a
 refused row is rolled back alone and its error is named by column, so an import refuses exactly
-what the ledger's pages and API refuse, and audits each written row the same way. The engine runs
-the dry run in a transaction it always rolls back (`LedgerSpec.checks_by_writing`), and the
-commit keeps the rows only when no row failed. Rows later in a file see what earlier rows wrote
-(a building registered in row 2 holds the household of row 3).
+what the ledger's pages and API refuse, and audits each written row the same way. In the dry run
+the engine rolls each row back as soon as it is checked (`LedgerSpec.checks_by_writing`); the
+commit applies all rows in one transaction and keeps them only when no row failed, so there
+later rows see what earlier ones wrote (a building registered in row 2 holds the household of
+row 3). A ledger must therefore not let a row's validity depend on an earlier row of the same
+file beyond what its key already makes unique: the dry run checks each row on its own.
 """
 
 from collections.abc import Callable
@@ -39,9 +41,11 @@ def checker(apply: Apply, *, columns: dict[str, str], fallback: str) -> Callable
         except _Refused:
             return None
         except DomainError as error:
-            named = error.details or [{"field": error.field, "message": error.message}]
-            for detail in named:
-                row.fail(columns.get(detail["field"] or "", fallback), detail["message"])
+            # A refusal from full_clean names every field at fault in `details`; other details
+            # (e.g. the id of a conflicting record) are not messages.
+            details = [d for d in error.details if isinstance(d, dict) and "message" in d]
+            for detail in details or [{"field": error.field, "message": error.message}]:
+                row.fail(columns.get(detail.get("field") or "", fallback), detail["message"])
             return None
         return plan
 

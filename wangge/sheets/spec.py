@@ -277,7 +277,7 @@ class LedgerSpec:
     view_capability: str | None = None  # needed on top of IMPORT_LEDGERS / EXPORT_LEDGERS
     write_capability: str | None = None  # needed on top of IMPORT_LEDGERS (the ledger's own right to write)
     # True when `check` applies each row through the ledger's own services (see rowwise.py): the
-    # dry run then runs in a transaction that is always rolled back, so it still writes nothing.
+    # dry run then rolls each row back as soon as it is checked, so it still writes nothing.
     checks_by_writing: bool = False
     # False for a ledger that is only exported (door-knock visits are recorded on their form, with
     # the three ledgers they update): no template, no upload; prepare/check/write may be None.

@@ -1,7 +1,7 @@
 """Writes to the registry. Import from here: `from wangge.registry import services`."""
 
 from .care import care_create, care_end, care_update
-from .houses import building_create, household_create
+from .houses import building_create, building_update, household_create
 from .residents import (
     household_reveal_owner_phone,
     household_update,
@@ -17,6 +17,7 @@ from .visits import VisitInput, visit_problem_mark_taken, visit_record
 __all__ = [
     "VisitInput",
     "building_create",
+    "building_update",
     "household_create",
     "care_create",
     "care_end",

@@ -123,4 +123,45 @@ def household_create(
     return household
 
 
-__all__ = ["building_create", "household_create"]
+@transaction.atomic
+def building_update(*, actor, building: Building, name=None, floors=None, units=None) -> Building:
+    """Correct a building's name, floors or number of units (None keeps a field). The number of
+    units cannot fall below a unit that has households."""
+    require(actor, KEEP_LEDGERS)
+    _check_scope(actor, building.region_key, field="building", message=_("楼栋不存在或不在您的管辖范围内"))
+    building = Building.objects.select_for_update().select_related("compound").get(pk=building.pk)
+    before = audit.snapshot(building, BUILDING_FIELDS)
+    if name is not None:
+        name = _clean_text(name, field="name", label=_("楼栋名称"), max_length=50, required=True)
+        if name != building.name and Building.objects.filter(compound=building.compound, name=name).exists():
+            raise Conflict(
+                _("小区“%(c)s”已有楼栋“%(b)s”") % {"c": building.compound.name, "b": name},
+                code="duplicate",
+                field="name",
+            )
+        building.name = name
+    if floors is not None:
+        building.floors = _count(floors, field="floors", label=_("层数"), maximum=200)
+    if units is not None:
+        building.units = _count(units, field="units", label=_("单元数"), maximum=99)
+        highest = building.households.order_by("-unit").values_list("unit", flat=True).first()
+        if highest is not None and building.units < highest:
+            raise DomainError(_("该楼栋%(u)d单元已有住户，单元数不能少于%(u)d") % {"u": highest}, field="units")
+    after = audit.snapshot(building, BUILDING_FIELDS)
+    if after == before:
+        return building
+    _full_clean(building, exclude=["compound", "microgrid"])
+    building.save()
+    audit.record(
+        actor=actor,
+        verb="building.update",
+        target=building,
+        target_label=f"{building.compound.name}{building.name}",
+        scope_key=building.region_key,
+        before=before,
+        after=after,
+    )
+    return building
+
+
+__all__ = ["building_create", "building_update", "household_create"]

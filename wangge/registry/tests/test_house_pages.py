@@ -91,3 +91,20 @@ def test_compound_and_building_pages_link_the_forms_for_keepers_only(ledger, pla
     assert household_url(places["a_building"]) in client_for("gridworker_a").get(building_page).content.decode()
     assert building_url(places["a_compound"]) not in client_for("dispatcher_a").get(compound_page).content.decode()
     assert household_url(places["a_building"]) not in client_for("dispatcher_a").get(building_page).content.decode()
+
+
+def test_a_keeper_corrects_a_building_but_not_below_the_units_in_use(ledger, places, client_for):
+    url = f"/registry/buildings/{places['a_building'].pk}/edit/"
+    assert client_for("dispatcher_a").get(url).status_code == 403
+    assert client_for("gridworker_a").get(f"/registry/buildings/{places['b_building'].pk}/edit/").status_code == 404
+    client = client_for("gridworker_a")
+    Household.objects.create(building=places["a_building"], region_key=A_GRID, unit=2, room="101")
+    response = client.post(url, {"name": "1栋", "floors": 6, "units": 1})
+    assert response.status_code == 400 and "该楼栋2单元已有住户，单元数不能少于2" in response.content.decode()
+    response = client.post(url, {"name": "一号楼", "floors": 7, "units": 4})
+    assert response.status_code == 302
+    places["a_building"].refresh_from_db()
+    assert (places["a_building"].name, places["a_building"].floors, places["a_building"].units) == ("一号楼", 7, 4)
+    event = AuditEvent.objects.get(verb="building.update")
+    assert event.before["units"] == 2 and event.after["units"] == 4
+    assert url in client.get(f"/buildings/{places['a_building'].pk}/").content.decode()

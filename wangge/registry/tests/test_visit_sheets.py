@@ -88,3 +88,14 @@ def test_visits_cannot_be_imported_and_the_page_offers_export_only(ledger, visit
     assert "/sheets/visits/#export" in body and "/sheets/visits/template.xlsx" not in body
     with pytest.raises(Forbidden):  # part-time grid workers record visits but do not export ledgers
         sheets.export_ledger(actor=ledger["users"]["parttime_a"], ledger="visits")
+
+
+def test_the_api_refuses_uploads_and_templates_of_an_export_only_ledger(ledger, visits, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for("gridworker_a")
+    response = client.post("/api/v1/imports/visits", {"file": SimpleUploadedFile("v.xlsx", b"x")})
+    assert response.status_code == 403 and response.json()["code"] == "export_only"
+    assert client.get("/api/v1/imports/visits/template").status_code == 403
+    response = client.post("/api/v1/exports/visits", {"region": ""})
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")

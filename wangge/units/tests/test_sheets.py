@@ -5,6 +5,8 @@ import io
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from wangge.core.errors import Forbidden
 from wangge.core.models import AuditEvent
@@ -209,12 +211,17 @@ def test_a_large_units_file_goes_through_the_worker_all_or_nothing(
     settings.WANGGE_IMPORT_INLINE_BYTES = 0  # everything counts as large
     user = all_users["gridworker_a"]
     rows = [unit_row(f"单位{n}", credit(1000 + n)) for n in range(200)]
-    with django_capture_on_commit_callbacks(execute=True):
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
         job = upload(user, rows)
         assert job.status == JobStatus.QUEUED
     job.refresh_from_db()
     assert (job.status, job.new) == (JobStatus.READY, 200), (job.message, job.first_errors[:3])
     assert not Unit.objects.exists()
+    # the rows are checked one by one, each undone at once, so the progress bar can count them
+    progress = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "sheets_importjob" SET "phase"')
+    ]
+    assert any("'check'" in sql and "200" in sql for sql in progress), progress
     with django_capture_on_commit_callbacks(execute=True):
         sheets.import_commit(actor=user, job=job)
     job.refresh_from_db()
