@@ -428,10 +428,10 @@ def departments_for(*, case: Case) -> QuerySet:
     )
 
 
-def suggested_lead(*, case: Case) -> Department | None:
-    """The category's responsible department, at the level nearest the case: a district's
-    department of the same line (same code suffix after the region key) before the city's."""
-    category = case.category
+def suggested_lead(*, case: Case, category: Category | None = None) -> Department | None:
+    """The category's (default: the case's) responsible department, at the level nearest the case:
+    a district's department of the same line (same code suffix after the region key) before the city's."""
+    category = category or case.category
     if category is None or category.department_id is None:
         return None
     department = category.department

@@ -329,10 +329,12 @@ def auto_apply_label(candidates: list[Candidate]) -> str:
 @transaction.atomic
 def suggest_for_case(*, case_type: str, case_id: str, text: str, scope_key: str = "") -> Suggestion:
     """Ask the model about one case and keep its top 3 (or why there are none). Never fails because
-    of the model. A case already dispatched keeps its record. Called by the system at intake."""
+    of the model. A case decided with suggestions keeps its record; one filed before the model
+    answered gets them (its outcome stays until the next choice, which is made with them in view).
+    Called by the system at intake."""
     case_id = str(case_id)
     existing = Suggestion.objects.select_for_update().filter(case_type=case_type, case_id=case_id).first()
-    if existing is not None and existing.outcome != Outcome.PENDING:
+    if existing is not None and existing.outcome != Outcome.PENDING and existing.candidates:
         return existing
     result = suggest(text=text, top=3)
     row = existing or Suggestion(case_type=case_type, case_id=case_id)

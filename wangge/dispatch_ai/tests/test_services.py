@@ -322,10 +322,15 @@ def test_suggestions_partial_renders_top_three_and_the_no_model_reason(rf):
     assert "暂无可用的分类模型" in html and "<form" not in html
     train_small()
     row = services.suggest_for_case(case_type="cases.case", case_id=1, text="停水了，水压很低")
-    view = selectors.suggestion_view(row, names={"GS04": "供水保障"})
+    names = {c["label"]: c["label"] for c in row.candidates} | {"GS04": "供水保障"}
+    view = selectors.suggestion_view(row, names=names)
     html = render_to_string("dispatch_ai/_suggestions.html", {"view": view, "accept_url": "/cases/1/dispatch"}, request)
     assert html.count("<form") == 3 and "供水保障" in html and 'value="GS04"' in html
     assert html.index("GS04") < html.index(row.candidates[1]["label"])
+    # A suggested label that is not a category at the case's place cannot be taken with a click.
+    view = selectors.suggestion_view(row, names={"GS04": "供水保障"})
+    html = render_to_string("dispatch_ai/_suggestions.html", {"view": view, "accept_url": "/cases/1/dispatch"}, request)
+    assert html.count("<form") == 1
     services.record_choice(case_type="cases.case", case_id=1, label="GS04")
     row.refresh_from_db()
     html = render_to_string("dispatch_ai/_suggestions.html", {"view": selectors.suggestion_view(row)}, request)
