@@ -23,8 +23,63 @@ CASE_TYPE = "cases.case"
 
 
 def request_for(case: Case) -> None:
-    """Queue the model's top-3 for a new case (after commit; intake never waits for it)."""
-    ai_services.request_suggestion(case_type=CASE_TYPE, case_id=str(case.pk), text=case.text, scope_key=case.region_key)
+    """Queue the model's top-3 for a new case, and the category's auto-apply rule after it, once
+    the intake transaction commits: intake never waits for the model, and a queue that is down
+    leaves the case without a suggestion instead of refusing it."""
+    from .tasks import suggest_case
+
+    case_id = case.pk
+
+    def enqueue():
+        try:
+            suggest_case.enqueue(case_id=case_id)
+        except Exception:  # the page then says there is no suggestion; the case itself is in
+            log.exception("dispatch suggestion could not be queued for case %s", case_id)
+
+    transaction.on_commit(enqueue)
+
+
+def suggest_and_apply(case_id: int) -> str:
+    """The background half of intake: store the model's suggestions for the case, then apply the
+    best one if its category's auto-apply rule allows. Returns the suggestion's status."""
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None:
+        return "missing"
+    suggestion = ai_services.suggest_for_case(
+        case_type=CASE_TYPE, case_id=str(case.pk), text=case.text, scope_key=case.region_key
+    )
+    auto_apply(case, suggestion)
+    return suggestion.status
+
+
+def _auto_category(case: Case, candidates: list) -> Category | None:
+    """The category of the top candidate if it applies at the case's place, has auto-apply on
+    and the candidate's confidence reaches its threshold."""
+    if not candidates:
+        return None
+    best = candidates[0]
+    category = category_for_code(code=best["label"], region_key=case.region_key)
+    if category is None or not category.auto_apply or best["confidence"] < category.auto_apply_threshold:
+        return None
+    return category
+
+
+def auto_apply(case: Case, suggestion) -> Case | None:
+    """Apply the top suggestion as the system when its category allows it, to a case nobody has
+    touched since it was reported (its version as read now). Returns the moved case, or None when
+    the rule does not allow it or someone got there first (the conflict path: their move stands).
+    Never raises a domain error: a suggestion is never worth a failed intake."""
+    if case.status != Status.REPORTED or _auto_category(case, suggestion.candidates or []) is None:
+        return None
+    try:
+        return apply_suggestion(
+            case=case, code=suggestion.candidates[0]["label"], actor=None, expected_version=case.version, auto=True
+        )
+    except Conflict as error:
+        log.info("auto-apply for case %s gave way: %s", case.pk, error.message)
+    except DomainError as error:
+        log.warning("auto-apply for case %s not done: %s", case.pk, error.message)
+    return None
 
 
 def record_final(case: Case, actor, *, auto: bool = False) -> None:
@@ -73,6 +128,8 @@ def apply_suggestion(*, case: Case, code: str, actor, expected_version: int | No
         raise DomainError(
             _("建议的类别 %(c)s 不在本地的事项清单中，请在表单中选择类别") % {"c": code}, field="category"
         )
+    if auto and _auto_category(case, suggestion.candidates) != category:
+        raise DomainError(_("该类别未开启自动采用，或建议的置信度不够"), code="auto_not_allowed", field="category")
     moved = case
     if case.status == Status.REPORTED:
         moved = case_transition(

@@ -373,6 +373,8 @@ def category_edit(request, pk=None):
             "closing_condition": category.closing_condition,
             "sort_order": category.sort_order,
             "is_active": category.is_active,
+            "auto_apply": category.auto_apply,
+            "auto_apply_threshold": category.auto_apply_threshold,
         }
 
     def save(data):
@@ -383,6 +385,8 @@ def category_edit(request, pk=None):
         if code and data["department"] is None:
             raise DomainError(_("部门 %(c)s 不存在") % {"c": code}, field="department")
         data["sort_order"] = data["sort_order"] or 0
+        if data["auto_apply_threshold"] is None:  # left empty: keep what it was
+            data["auto_apply_threshold"] = category.auto_apply_threshold if category else 0.9
         if category is None:
             catalogue.category_create(actor=user, **data)
         else:

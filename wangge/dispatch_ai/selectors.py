@@ -68,6 +68,5 @@ def suggestion_view(
         "decided": suggestion.outcome != Outcome.PENDING,
         "outcome": suggestion.outcome,
         "final_label": suggestion.final_label,
-        "auto_label": suggestion.auto_label,
         "auto_applied": suggestion.auto_applied,
     }
