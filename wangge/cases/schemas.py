@@ -144,6 +144,7 @@ class CaseDetailOut(CaseOut):
 
 class DuplicateOut(CaseOut):
     distance_m: float | None
+    similarity: float = Field(description="文字相似度（0–1）")
 
 
 class CaseReportOut(CaseDetailOut):
