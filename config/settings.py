@@ -170,6 +170,10 @@ WANGGE_GRID_OVERLAP_TOLERANCE_M2 = float(os.environ.get("WANGGE_GRID_OVERLAP_TOL
 WANGGE_SLA_WARN_SHARE = float(os.environ.get("WANGGE_SLA_WARN_SHARE", "0.8"))
 WANGGE_DUPLICATE_RADIUS_M = float(os.environ.get("WANGGE_DUPLICATE_RADIUS_M", "200"))
 WANGGE_DUPLICATE_DAYS = int(os.environ.get("WANGGE_DUPLICATE_DAYS", "7"))
+# Text similarity (0–1, character n-grams) a nearby case needs to be offered as a duplicate, and
+# for hot spots grouped by text; 0 only ranks. Place names shared by neighbours raise the score.
+WANGGE_DUPLICATE_SIMILARITY = float(os.environ.get("WANGGE_DUPLICATE_SIMILARITY", "0.3"))
+WANGGE_HOTSPOT_SIMILARITY = float(os.environ.get("WANGGE_HOTSPOT_SIMILARITY", "0.4"))
 WANGGE_ATTACHMENT_MAX_BYTES = int(os.environ.get("WANGGE_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 # Hot spots (docs/hotspots.md): K cases of one category within R metres in the last T days.
 WANGGE_HOTSPOT_K = int(os.environ.get("WANGGE_HOTSPOT_K", "5"))

@@ -3,6 +3,7 @@ Administrators only, inside their own region; every write is audited."""
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass
 
@@ -30,6 +31,8 @@ CATEGORY_FIELDS = [
     "closing_condition",
     "is_active",
     "sort_order",
+    "auto_apply",
+    "auto_apply_threshold",
 ]
 ACCESS_FIELDS = ["region_key", "code", "name", "kind", "basis", "category", "is_active"]
 
@@ -129,6 +132,17 @@ def _delete(*, actor, instance, verb: str) -> None:
     instance.delete()
 
 
+def _threshold(value) -> float:
+    """The confidence a suggestion needs to be applied without a dispatcher: above 0, at most 1."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not 0 < value <= 1:  # NaN fails too
+        raise DomainError("自动采用的最低置信度应大于0且不超过1（如 0.9）", field="auto_apply_threshold")
+    return value
+
+
 def _apply_category(category: Category, values: dict) -> None:
     for name, value in values.items():
         if name == "code":
@@ -143,6 +157,10 @@ def _apply_category(category: Category, values: dict) -> None:
             raise DomainError("处置时限应为1至10000的整数", field="time_limit")
         elif name == "closing_condition":
             value = (value or "").strip()
+        elif name == "auto_apply_threshold":
+            value = _threshold(value)
+        elif name == "auto_apply":
+            value = bool(value)
         setattr(category, name, value)
     _check_parent(category, category.parent)
     _check_department(category.region_key, category.department)
@@ -162,11 +180,15 @@ def category_create(
     closing_condition: str = "",
     sort_order: int = 0,
     is_active: bool = True,
+    auto_apply: bool = False,
+    auto_apply_threshold: float = 0.9,
     region_key: str | None = None,
 ) -> Category:
     """Add a line to the catalogue of the administrator's region (or `region_key` inside it)."""
     require(actor, MANAGE_CATALOGUE)
     values = {
+        "auto_apply": auto_apply,
+        "auto_apply_threshold": auto_apply_threshold,
         "code": code,
         "name": name,
         "kind": kind,
@@ -186,8 +208,9 @@ def category_create(
 
 @transaction.atomic
 def category_update(*, actor, category: Category, **changes) -> Category:
-    """Change a category's name, tree place, department, time limit, closing condition or status.
-    A new time limit applies to cases dispatched from now on."""
+    """Change a category's name, tree place, department, time limit, closing condition, status or
+    auto-apply rule. A new time limit applies to cases dispatched from now on; a new rule to
+    cases reported from now on."""
     return _update(
         actor=actor,
         instance=category,

@@ -69,6 +69,7 @@ class HotSpotOut(Schema):
     numbers: list[str]
     first_reported_at: datetime
     last_reported_at: datetime
+    text: str = ""  # the centre case's message, when grouped by text
 
 
 @router.get("/indicators", response=IndicatorsOut)
@@ -95,8 +96,9 @@ def get_indicators(
 
 
 @router.get("/hotspots", response=list[HotSpotOut])
-def get_hotspots(request: HttpRequest, region: str = ""):
-    """Hot spots in the caller's scope: WANGGE_HOTSPOT_K cases of one category within
+def get_hotspots(request: HttpRequest, region: str = "", by: str = "category"):
+    """Hot spots in the caller's scope: WANGGE_HOTSPOT_K cases of one category (`by=text`: with
+    messages at least WANGGE_HOTSPOT_SIMILARITY alike, any category) within
     WANGGE_HOTSPOT_RADIUS_M metres, open and reported in the last WANGGE_HOTSPOT_DAYS days."""
     return [
         {
@@ -108,6 +110,7 @@ def get_hotspots(request: HttpRequest, region: str = ""):
             "numbers": s.numbers,
             "first_reported_at": s.first_reported_at,
             "last_reported_at": s.last_reported_at,
+            "text": s.text,
         }
-        for s in hotspots.hotspot_list(user=request.user, region_code=region)
+        for s in hotspots.hotspot_list(user=request.user, region_code=region, by=by)
     ]

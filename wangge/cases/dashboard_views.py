@@ -116,7 +116,7 @@ def export(request, table: str):
         raise NotFound(_("没有这个表格"))
     region_code = request.GET.get("region", "")
     if table == "hotspots":
-        spots = hotspot_module.hotspot_list(user=request.user, region_code=region_code)
+        spots = hotspot_module.hotspot_list(user=request.user, region_code=region_code, by=request.GET.get("by", ""))
         rows = [
             {
                 "category": s.category_name,
@@ -173,7 +173,8 @@ def export(request, table: str):
 @login_required
 def hotspot_page(request):
     region_code = request.GET.get("region", "")
-    spots = hotspot_module.hotspot_list(user=request.user, region_code=region_code)
+    by = request.GET.get("by", "") or hotspot_module.BY_CATEGORY
+    spots = hotspot_module.hotspot_list(user=request.user, region_code=region_code, by=by)
     k, radius, days = hotspot_module.hotspot_settings()
     points = [
         {"lat": s.lat, "lng": s.lng, "count": s.count, "category": s.category_name, "numbers": s.numbers[:20]}
@@ -189,6 +190,9 @@ def hotspot_page(request):
             "days": days,
             "points_json": points,
             "radius_m": radius,
+            "by": by,
+            "similarity": hotspot_module.hotspot_similarity(),
+            "region_code": region_code,
             "export_url": reverse("dashboard:export", args=["hotspots"])
             + ("?" + request.GET.urlencode() if request.GET else ""),
         },

@@ -180,6 +180,12 @@ class CategoryForm(forms.Form):
     closing_condition = forms.CharField(label=_("结案条件"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     sort_order = forms.IntegerField(label=_("排序"), min_value=0, initial=0, required=False)
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+    auto_apply = forms.BooleanField(
+        label=_("自动采用派单建议"),
+        required=False,
+        help_text=_("新案件的首选建议是本类别且置信度达到下面的值时，由系统直接受理并派遣"),
+    )
+    auto_apply_threshold = forms.FloatField(label=_("自动采用的最低置信度"), initial=0.9, required=False)
 
 
 class AccessItemForm(forms.Form):

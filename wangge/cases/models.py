@@ -61,6 +61,11 @@ class Category(TimeStamped):
     closing_condition = models.TextField(_("结案条件"), blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    # Smart dispatch: a new case whose top suggestion is this category, at least this confident, is
+    # filed and dispatched by the system without waiting for a dispatcher. Off until an
+    # administrator turns it on for the category.
+    auto_apply = models.BooleanField(_("自动采用派单建议"), default=False)
+    auto_apply_threshold = models.FloatField(_("自动采用的最低置信度"), default=0.9)
 
     class Meta:
         ordering = ["region_key", "sort_order", "code"]
@@ -69,6 +74,10 @@ class Category(TimeStamped):
             models.UniqueConstraint(fields=["region_key", "code"], name="category_unique_code_in_region"),
             models.CheckConstraint(condition=Q(time_limit__gte=1), name="category_time_limit_positive"),
             models.CheckConstraint(condition=~Q(code=""), name="category_code_present"),
+            models.CheckConstraint(
+                condition=Q(auto_apply_threshold__gt=0) & Q(auto_apply_threshold__lte=1),
+                name="category_auto_apply_threshold_range",
+            ),
         ]
 
     def __str__(self):

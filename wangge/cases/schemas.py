@@ -144,6 +144,7 @@ class CaseDetailOut(CaseOut):
 
 class DuplicateOut(CaseOut):
     distance_m: float | None
+    similarity: float = Field(description="文字相似度（0–1）")
 
 
 class CaseReportOut(CaseDetailOut):
@@ -298,6 +299,8 @@ class CategoryOut(Schema):
     closing_condition: str
     is_active: bool
     sort_order: int
+    auto_apply: bool
+    auto_apply_threshold: float
     on_access_catalogue: bool = False
 
     @staticmethod
@@ -319,6 +322,8 @@ class CategoryIn(Schema):
     time_unit: str = "days"
     closing_condition: str = Field("", max_length=2000)
     sort_order: int = Field(0, ge=0, le=100000)
+    auto_apply: bool = Field(False, description="新案件的首选建议为本类别且达到阈值时由系统自动受理并派遣")
+    auto_apply_threshold: float = Field(0.9, description="自动采用的最低置信度（大于0，不超过1）")
     region_key: str | None = Field(None, max_length=17, description="清单所属区域（默认为本人的管辖区域）")
 
 
@@ -333,6 +338,8 @@ class CategoryUpdateIn(Schema):
     closing_condition: str | None = Field(None, max_length=2000)
     sort_order: int | None = Field(None, ge=0, le=100000)
     is_active: bool | None = None
+    auto_apply: bool | None = None
+    auto_apply_threshold: float | None = None
 
 
 class AccessItemOut(Schema):

@@ -5,7 +5,6 @@ leads or assists; residents only their own reports. Everyone also sees what they
 themselves. A case outside all of that is "not found", exactly like a missing one.
 """
 
-import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -16,8 +15,9 @@ from django.utils.dateparse import parse_date
 
 from wangge.accounts.roles import Role
 from wangge.core.errors import DomainError, Forbidden, NotFound
-from wangge.core.geo import METRES_PER_DEGREE
+from wangge.core.geo import degree_box, distance_m
 from wangge.core.scope import get_or_404, restrict, scope_key_of
+from wangge.dispatch_ai.text import most_similar
 from wangge.regions.models import KEY_LENGTH, Department, Region
 
 from . import sla
@@ -301,28 +301,33 @@ def time_left(case: Case, *, now: datetime | None = None) -> int | None:
 # ---- duplicates -------------------------------------------------------------------------------
 
 
-def _duplicate_settings() -> tuple[float, int]:
-    return float(settings.WANGGE_DUPLICATE_RADIUS_M), int(settings.WANGGE_DUPLICATE_DAYS)
-
-
-def distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
-    """Great-circle distance in metres (haversine; exact enough at street scale)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
+def _duplicate_settings() -> tuple[float, int, float]:
+    return (
+        float(settings.WANGGE_DUPLICATE_RADIUS_M),
+        int(settings.WANGGE_DUPLICATE_DAYS),
+        float(settings.WANGGE_DUPLICATE_SIMILARITY),
+    )
 
 
 def duplicate_candidates(
-    *, user, case: Case, radius_m: float | None = None, days: int | None = None, limit: int = 10
+    *,
+    user,
+    case: Case,
+    radius_m: float | None = None,
+    days: int | None = None,
+    min_similarity: float | None = None,
+    limit: int = 10,
 ) -> list[Case]:
     """Open cases that look like the same problem: same category (any, when the case has none yet),
     within `radius_m` metres (the same grid, without coordinates), reported within `days` days
-    before or after it. Nearest first; each carries `distance_m`. Defaults come from
-    WANGGE_DUPLICATE_RADIUS_M (200) and WANGGE_DUPLICATE_DAYS (7)."""
-    default_radius, default_days = _duplicate_settings()
+    before or after it, and whose text is at least `min_similarity` alike (cosine of character
+    n-grams, `dispatch_ai.text.similar`). Most similar first, then nearest; each carries
+    `similarity` and `distance_m`. Defaults come from WANGGE_DUPLICATE_RADIUS_M (200),
+    WANGGE_DUPLICATE_DAYS (7) and WANGGE_DUPLICATE_SIMILARITY (0.3; 0 ranks without excluding)."""
+    default_radius, default_days, default_similarity = _duplicate_settings()
     radius_m = default_radius if radius_m is None else radius_m
     days = default_days if days is None else days
+    min_similarity = default_similarity if min_similarity is None else min_similarity
     window = timedelta(days=days)
     cases = (
         visible_cases(user=user)
@@ -337,21 +342,23 @@ def duplicate_candidates(
     if case.category_id:
         cases = cases.filter(category_id=case.category_id)
     if case.lat is None or case.lng is None:
-        found = list(cases.filter(region_key=case.region_key).order_by("-reported_at")[:limit])
-        for candidate in found:
+        near = list(cases.filter(region_key=case.region_key).order_by("-reported_at")[:500])
+        for candidate in near:
             candidate.distance_m = None
-        return found
-    d_lat = radius_m / METRES_PER_DEGREE
-    d_lng = radius_m / (METRES_PER_DEGREE * max(math.cos(math.radians(case.lat)), 0.01))
-    cases = cases.filter(
-        lat__gte=case.lat - d_lat, lat__lte=case.lat + d_lat, lng__gte=case.lng - d_lng, lng__lte=case.lng + d_lng
-    )
-    found = []
-    for candidate in cases[:500]:
-        candidate.distance_m = round(distance_m(case.lng, case.lat, candidate.lng, candidate.lat), 1)
-        if candidate.distance_m <= radius_m:
-            found.append(candidate)
-    found.sort(key=lambda c: (c.distance_m, -c.reported_at.timestamp()))
+    else:
+        west, south, east, north = degree_box(case.lng, case.lat, radius_m)
+        cases = cases.filter(lat__gte=south, lat__lte=north, lng__gte=west, lng__lte=east)
+        near = []
+        for candidate in cases[:500]:
+            candidate.distance_m = round(distance_m(case.lng, case.lat, candidate.lng, candidate.lat), 1)
+            if candidate.distance_m <= radius_m:
+                near.append(candidate)
+    scores = dict(most_similar(case.text, [(c.pk, c.text) for c in near], threshold=min_similarity, limit=len(near)))
+    found = [c for c in near if c.pk in scores]
+    for candidate in found:
+        candidate.similarity = scores[candidate.pk]
+    far = float("inf")
+    found.sort(key=lambda c: (-c.similarity, far if c.distance_m is None else c.distance_m, -c.reported_at.timestamp()))
     return found[:limit]
 
 
@@ -425,10 +432,10 @@ def departments_for(*, case: Case) -> QuerySet:
     )
 
 
-def suggested_lead(*, case: Case) -> Department | None:
-    """The category's responsible department, at the level nearest the case: a district's
-    department of the same line (same code suffix after the region key) before the city's."""
-    category = case.category
+def suggested_lead(*, case: Case, category: Category | None = None) -> Department | None:
+    """The category's (default: the case's) responsible department, at the level nearest the case:
+    a district's department of the same line (same code suffix after the region key) before the city's."""
+    category = category or case.category
     if category is None or category.department_id is None:
         return None
     department = category.department

@@ -311,9 +311,12 @@ def _move(action: str, case: Case, actor, expected_version, at, **data) -> Case:
     return case_transition(case=case, action=action, actor=actor, expected_version=expected_version, at=at, **data)
 
 
+@transaction.atomic
 def case_accept(*, case, actor, expected_version, category=None, text="", at=None) -> Case:
     """File a reported case (案卷建立), choosing its category. Community staff, dispatchers, hotline."""
-    return _move("accept", case, actor, expected_version, at, category=category, text=text)
+    moved = _move("accept", case, actor, expected_version, at, category=category, text=text)
+    suggestions.record_final(moved, actor)
+    return moved
 
 
 def case_reject(*, case, actor, expected_version, reason, at=None) -> Case:
@@ -331,9 +334,12 @@ def case_transfer(*, case, actor, expected_version, service, reference, text="",
     return _move("transfer", case, actor, expected_version, at, service=service, reference=reference, text=text)
 
 
+@transaction.atomic
 def case_answer(*, case, actor, expected_version, text, category=None, at=None) -> Case:
     """Close a consultation, suggestion or praise with an answer, sending no one on site."""
-    return _move("answer", case, actor, expected_version, at, text=text, category=category)
+    moved = _move("answer", case, actor, expected_version, at, text=text, category=category)
+    suggestions.record_final(moved, actor)
+    return moved
 
 
 def case_take(*, case, actor, expected_version, text="", at=None) -> Case:
@@ -346,6 +352,7 @@ def case_escalate(*, case, actor, expected_version, reason="", at=None) -> Case:
     return _move("escalate", case, actor, expected_version, at, text=reason)
 
 
+@transaction.atomic
 def case_dispatch(*, case, actor, expected_version, lead, assisting=(), category=None, note="", at=None) -> Case:
     """Dispatch to one lead and any assisting departments serving the place (clock starts). Dispatchers."""
     moved = _move(
@@ -363,6 +370,7 @@ def case_dispatch(*, case, actor, expected_version, lead, assisting=(), category
     return moved
 
 
+@transaction.atomic
 def case_assign_community(*, case, actor, expected_version, category=None, note="", at=None) -> Case:
     """Hand the case down to its community; refused unless its category is on the access catalogue."""
     moved = _move("assign_community", case, actor, expected_version, at, category=category, text=note)

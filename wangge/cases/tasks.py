@@ -1,5 +1,7 @@
-"""Background work for cases: the SLA sweep (warn before the deadline, mark breaches and move the
-case one level up). Run it periodically: `manage.py sla_sweep --loop 300`, cron calling
+"""Background work for cases: the dispatch suggestion of a new case (and its auto-apply), and the
+SLA sweep (warn before the deadline, mark breaches and move the case one level up).
+
+Run the sweep periodically: `manage.py sla_sweep --loop 300`, cron calling
 `manage.py sla_sweep`, or by enqueueing `sla_sweep` from any scheduler."""
 
 import logging
@@ -12,6 +14,7 @@ from wangge.core.errors import DomainError
 
 from .attachments import purge_stale_uploads
 from .models import CLOCK_RUNNING, Case
+from .suggestions import suggest_and_apply
 from .visits import take_visit_problems
 from .workflow import case_transition
 
@@ -44,3 +47,8 @@ def run_sla_sweep(*, now: datetime | None = None) -> dict:
 @task()
 def sla_sweep() -> dict:
     return run_sla_sweep()
+
+
+@task()
+def suggest_case(*, case_id: int) -> str:
+    return suggest_and_apply(case_id)

@@ -15,5 +15,6 @@ urlpatterns = [
     path("catalogue/access/<int:pk>/", views.access_edit, name="access_edit"),
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/reveal-phone/", views.reveal_phone, name="reveal_phone"),
+    path("<str:number>/apply-suggestion/", views.apply_suggestion, name="apply_suggestion"),
     path("<str:number>/<slug:action>/", views.act, name="act"),
 ]

@@ -29,6 +29,7 @@ from .forms import (
     RevealForm,
     action_form,
 )
+from .models import Status
 from .workflow import ACTION_LABELS, CONFLICT_MESSAGE
 
 PAGE_SIZE = 30
@@ -268,6 +269,34 @@ def act(request, number, action):
 
 @login_required
 @require_POST
+def apply_suggestion(request, number):
+    """One click on a suggested category: file and/or dispatch the case under it (see
+    `suggestions.apply_suggestion`). A stale page or suggestion reloads the case with the reason."""
+    user = request.user
+    case = selectors.case_get(user=user, number=number)
+    try:
+        version = int(request.POST.get("expected_version", ""))
+    except ValueError:
+        version = None
+    try:
+        moved = suggestions.apply_suggestion(
+            case=case, code=request.POST.get("category", ""), actor=user, expected_version=version
+        )
+    except DomainError as error:
+        if error.status not in (400, 409):  # out of scope, or not this user's move: the error page
+            raise
+        messages.error(request, error.message)
+    else:
+        names = {"name": moved.category.name, "dept": moved.lead_department.name if moved.lead_department_id else ""}
+        if moved.status == Status.DISPATCHED:
+            messages.success(request, _("已采纳建议「%(name)s」，派遣给%(dept)s") % names)
+        else:
+            messages.success(request, _("已采纳建议「%(name)s」，已受理立案") % names)
+    return redirect("cases:detail", number=case.number)
+
+
+@login_required
+@require_POST
 def reveal_phone(request, number):
     case = selectors.case_get(user=request.user, number=number)
     form = RevealForm(request.POST)
@@ -340,6 +369,8 @@ def category_edit(request, pk=None):
             "closing_condition": category.closing_condition,
             "sort_order": category.sort_order,
             "is_active": category.is_active,
+            "auto_apply": category.auto_apply,
+            "auto_apply_threshold": category.auto_apply_threshold,
         }
 
     def save(data):
@@ -350,6 +381,8 @@ def category_edit(request, pk=None):
         if code and data["department"] is None:
             raise DomainError(_("部门 %(c)s 不存在") % {"c": code}, field="department")
         data["sort_order"] = data["sort_order"] or 0
+        if data["auto_apply_threshold"] is None:  # left empty: keep what it was
+            data["auto_apply_threshold"] = category.auto_apply_threshold if category else 0.9
         if category is None:
             catalogue.category_create(actor=user, **data)
         else:

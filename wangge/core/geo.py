@@ -79,3 +79,34 @@ def square_metres(area_deg2: float, lat: float) -> float:
     """Area of a small lon/lat shape in square metres (equirectangular approximation at `lat`):
     accurate to a fraction of a percent at grid and community scale."""
     return area_deg2 * METRES_PER_DEGREE**2 * math.cos(math.radians(lat))
+
+
+# Small-distance helpers for "near each other" questions (duplicates, hot spots): street scale,
+# where the earth is a sphere and a degree box is a cheap index filter before the exact distance.
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine; exact enough at street scale)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+def degree_box(lng: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
+    """(west, south, east, north) in degrees of a box holding every point within `radius_m` of
+    the point: for a range filter on indexed lng/lat columns, followed by `distance_m`."""
+    d_lat = radius_m / METRES_PER_DEGREE
+    # Near the poles a degree of longitude shrinks to nothing; cap the widening instead of dividing by 0.
+    d_lng = radius_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+    return lng - d_lng, lat - d_lat, lng + d_lng, lat + d_lat
+
+
+def local_metres(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """(x, y) in metres of (lat, lng) points on a plane tangent at their mean latitude: distances
+    between them are right to a fraction of a percent across a city."""
+    if not points:
+        return []
+    scale_x = METRES_PER_DEGREE * math.cos(math.radians(sum(p[0] for p in points) / len(points)))
+    return [(lng * scale_x, lat * METRES_PER_DEGREE) for lat, lng in points]

@@ -86,10 +86,10 @@ class Suggestion(TimeStamped):
         ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="suggestions"
     )
     candidates = models.JSONField(_("候选类别"), default=list, blank=True)  # [{"label", "confidence"}], best first
-    auto_label = models.CharField(_("可自动采用的类别"), max_length=64, blank=True)
     final_label = models.CharField(_("最终类别"), max_length=64, blank=True)
     outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
     chosen_rank = models.PositiveSmallIntegerField(_("采纳的名次"), null=True, blank=True)
+    # Applied by the system under the category's auto-apply rule (the case app keeps the rules).
     auto_applied = models.BooleanField(_("自动采用"), default=False)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -115,29 +115,3 @@ class Suggestion(TimeStamped):
     @property
     def top_label(self) -> str:
         return self.candidates[0]["label"] if self.candidates else ""
-
-
-class AutoApplyRule(models.Model):
-    """Per catalogue category: may a suggestion this confident be applied without a dispatcher?
-    There is no row (and so no auto-apply) until an administrator turns it on."""
-
-    label = models.CharField(_("类别"), max_length=64, unique=True)
-    enabled = models.BooleanField(_("允许自动采用"), default=False)
-    min_confidence = models.FloatField(_("最低置信度"), default=0.9)
-    updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["label"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(min_confidence__gte=0.5) & Q(min_confidence__lte=1.0),
-                name="dispatch_ai_auto_apply_threshold_range",
-            ),
-        ]
-        verbose_name = _("自动采用规则")
-
-    def __str__(self):
-        return f"{self.label} ≥ {self.min_confidence}"

@@ -41,16 +41,25 @@ def acceptance_summary(*, scope_key: str = "", version: ModelVersion | None = No
     return counts
 
 
-def suggestion_view(suggestion: Suggestion | None, *, names: dict[str, str] | None = None) -> dict:
+def suggestion_view(
+    suggestion: Suggestion | None, *, names: dict[str, str] | None = None, departments: dict[str, str] | None = None
+) -> dict:
     """What the `dispatch_ai/_suggestions.html` partial shows for one case: rows with the category
-    name (from the catalogue, via `names`), its code and the confidence in whole percent."""
+    name (from the catalogue, via `names`), its department (via `departments`: only labels found
+    there can be taken with one click), its code and the confidence in whole percent."""
     from .runtime import MESSAGES
 
-    names = names or {}
+    names, departments = names or {}, departments or {}
     if suggestion is None:
         return {"rows": [], "message": str(MESSAGES[SuggestionStatus.NO_MODEL]), "decided": False}
     rows = [
-        {"label": c["label"], "name": names.get(c["label"], c["label"]), "percent": round(c["confidence"] * 100)}
+        {
+            "label": c["label"],
+            "name": names.get(c["label"], c["label"]),
+            "department": departments.get(c["label"], ""),
+            "applicable": c["label"] in names,
+            "percent": round(c["confidence"] * 100),
+        }
         for c in suggestion.candidates or []
     ]
     return {
@@ -59,5 +68,5 @@ def suggestion_view(suggestion: Suggestion | None, *, names: dict[str, str] | No
         "decided": suggestion.outcome != Outcome.PENDING,
         "outcome": suggestion.outcome,
         "final_label": suggestion.final_label,
-        "auto_label": suggestion.auto_label,
+        "auto_applied": suggestion.auto_applied,
     }

@@ -1,5 +1,6 @@
 """Writes of the dispatch classifier: training and versions, suggestions for cases, the
-dispatcher's final choice, auto-apply rules. Each write is atomic and leaves one audit record."""
+dispatcher's final choice. Each write is atomic and leaves one audit record. (Which categories may
+be applied without a dispatcher is part of the case catalogue: `cases.Category.auto_apply`.)"""
 
 import hashlib
 import logging
@@ -20,7 +21,7 @@ from wangge.core.errors import Conflict, DomainError, NotFound, validation_error
 from . import hooks
 from .classifier import Candidate, MessageClassifier, dumps
 from .evaluation import cross_validate
-from .models import AutoApplyRule, ModelVersion, Outcome, Suggestion, SuggestionStatus, TrainedFrom
+from .models import ModelVersion, Outcome, Suggestion, SuggestionStatus, TrainedFrom
 from .runtime import Suggestions, suggest
 from .text import as_prepared, similar
 
@@ -36,7 +37,6 @@ __all__ = [
     "record_choice",
     "request_suggestion",
     "rollback",
-    "set_auto_apply",
     "similar",
     "suggest",
     "suggest_for_case",
@@ -315,24 +315,15 @@ def rollback(*, actor=None, note: str = "") -> ModelVersion:
     return _activate(current.previous, actor=actor, note=note or f"从 v{current.pk} 回退", rolling_back=True)
 
 
-def auto_apply_label(candidates: list[Candidate]) -> str:
-    """The top label if an administrator allowed auto-apply for it and the confidence reaches the rule."""
-    if not candidates:
-        return ""
-    best = candidates[0]
-    rule = AutoApplyRule.objects.filter(label=best.label, enabled=True).first()
-    if rule is not None and best.confidence >= rule.min_confidence:
-        return best.label
-    return ""
-
-
 @transaction.atomic
 def suggest_for_case(*, case_type: str, case_id: str, text: str, scope_key: str = "") -> Suggestion:
     """Ask the model about one case and keep its top 3 (or why there are none). Never fails because
-    of the model. A case already dispatched keeps its record. Called by the system at intake."""
+    of the model. A case decided with suggestions keeps its record; one filed before the model
+    answered gets them (its outcome stays until the next choice, which is made with them in view).
+    Called by the system at intake."""
     case_id = str(case_id)
     existing = Suggestion.objects.select_for_update().filter(case_type=case_type, case_id=case_id).first()
-    if existing is not None and existing.outcome != Outcome.PENDING:
+    if existing is not None and existing.outcome != Outcome.PENDING and existing.candidates:
         return existing
     result = suggest(text=text, top=3)
     row = existing or Suggestion(case_type=case_type, case_id=case_id)
@@ -341,7 +332,6 @@ def suggest_for_case(*, case_type: str, case_id: str, text: str, scope_key: str 
     row.status = result.status
     row.model_version_id = result.version_id
     row.candidates = [c.as_dict() for c in result]
-    row.auto_label = auto_apply_label(list(result))
     _save(row)
     audit.record(
         actor=None,
@@ -349,7 +339,7 @@ def suggest_for_case(*, case_type: str, case_id: str, text: str, scope_key: str 
         target=row,
         scope_key=scope_key,
         before=before,
-        after=audit.snapshot(row, ["status", "candidates", "model_version", "auto_label"]),
+        after=audit.snapshot(row, ["status", "candidates", "model_version"]),
         target_label=f"{case_type}:{case_id}",
     )
     return row
@@ -374,9 +364,10 @@ def record_choice(
     *, case_type: str, case_id: str, label: str, actor=None, auto: bool = False, scope_key: str = ""
 ) -> Suggestion:
     """Record the category a case was finally dispatched under: accepted (one of the suggestions,
-    with its rank), overridden, or chosen with no suggestion. Called by the case dispatch service,
-    which has already checked that `actor` may dispatch the case; `auto=True` when the system
-    applied the suggestion under an auto-apply rule."""
+    with its rank), overridden, or chosen with no suggestion. Called by the case services that set
+    the category, which have already checked that `actor` may; `auto=True` when the system applied
+    the suggestion under the category's auto-apply rule (the case app checks the rule). A person
+    later keeping the category the system chose leaves the record as the system's."""
     label = (label or "").strip()
     if not label:
         raise DomainError("请选择类别", code="required", field="label")
@@ -389,9 +380,10 @@ def record_choice(
         row = Suggestion(case_type=case_type, case_id=case_id, scope_key=scope_key, status=SuggestionStatus.NO_MODEL)
     else:
         before = audit.snapshot(row, ["final_label", "outcome", "chosen_rank", "auto_applied"])
-    if auto and auto_apply_label([Candidate(**c) for c in row.candidates or []]) != label:
-        # Checked again now: the rule may have been turned off since the suggestion was made.
-        raise DomainError("该类别未满足自动采用条件", code="auto_not_allowed", field="label")
+    if not auto and row.auto_applied and row.final_label == label:
+        return row
+    if auto and (not row.candidates or row.candidates[0]["label"] != label):
+        raise DomainError("只有排名第一的建议可以自动采用", code="auto_not_allowed", field="label")
     ranks = {c["label"]: n for n, c in enumerate(row.candidates or [], start=1)}
     if not row.candidates:
         row.outcome, row.chosen_rank = Outcome.UNASSISTED, None
@@ -414,30 +406,3 @@ def record_choice(
         target_label=f"{case_type}:{case_id}",
     )
     return row
-
-
-@transaction.atomic
-def set_auto_apply(*, actor, label: str, enabled: bool, min_confidence: float = 0.9) -> AutoApplyRule:
-    """Allow (or stop) applying suggestions of one category without a dispatcher, above a
-    confidence. Off for every category until an administrator turns it on. Administrators only."""
-    require(actor, MANAGE_DISPATCH_AI)
-    label = (label or "").strip()
-    if not label:
-        raise DomainError("请选择类别", code="required", field="label")
-    if not 0.5 <= float(min_confidence) <= 1.0:
-        raise DomainError("最低置信度应在 0.5 到 1 之间", code="out_of_range", field="min_confidence")
-    rule = AutoApplyRule.objects.select_for_update().filter(label=label).first()
-    before = audit.snapshot(rule, ["enabled", "min_confidence"]) if rule else None
-    rule = rule or AutoApplyRule(label=label)
-    rule.enabled = bool(enabled)
-    rule.min_confidence = float(min_confidence)
-    rule.updated_by = actor if getattr(actor, "pk", None) else None
-    _save(rule)
-    audit.record(
-        actor=actor,
-        verb="dispatch_ai.auto_apply",
-        target=rule,
-        before=before,
-        after=audit.snapshot(rule, ["enabled", "min_confidence"]),
-    )
-    return rule

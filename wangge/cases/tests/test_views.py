@@ -264,7 +264,7 @@ def test_a_refused_action_names_the_field_and_writes_nothing(drive, login):
 
 def test_duplicates_are_offered_to_the_community_with_a_merge_button(drive, login):
     first = drive.report()
-    second = drive.report(text="同一个地方的垃圾")
+    second = drive.report(text="小区门口垃圾堆积好几天了，很臭")
     client = login("community_a")
     body = page_text(client.get(f"/cases/{second.number}/"))
     assert 'id="duplicates"' in body and first.number in body

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from wangge.dispatch_ai import hooks
-from wangge.dispatch_ai.models import AutoApplyRule, ModelVersion
+from wangge.dispatch_ai.models import ModelVersion
 
 from .synthetic import catalogue, dataset, write_csv
 
@@ -102,16 +102,6 @@ def test_train_from_history_hook_and_cold_start_commands():
     summary = json.loads(run("dispatch_train", "--folds", "3", "--json").splitlines()[-1])
     assert summary["trained_from"] == "history" and summary["active"]
     assert summary["n_examples"] > 24  # history plus the catalogue's names and keywords
-
-
-@pytest.mark.django_db
-def test_auto_apply_command():
-    assert "自动采用" in run("dispatch_model", "auto-apply", "SR01", "--min-confidence", "0.95")
-    assert AutoApplyRule.objects.get(label="SR01").enabled
-    run("dispatch_model", "auto-apply", "SR01", "--off")
-    assert not AutoApplyRule.objects.get(label="SR01").enabled
-    with pytest.raises(CommandError, match="0.5"):
-        run("dispatch_model", "auto-apply", "SR01", "--min-confidence", "2")
 
 
 def test_eval_refuses_an_unreadable_csv(tmp_path):

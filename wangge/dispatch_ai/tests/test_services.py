@@ -241,30 +241,20 @@ def test_a_decided_case_keeps_its_suggestion():
     assert again.top_label == "GS04" and again.outcome == Outcome.ACCEPTED
 
 
-def test_auto_apply_is_off_until_an_administrator_enables_it(users):
+def test_only_the_top_suggestion_is_recorded_as_auto_applied_and_a_person_keeping_it_leaves_it_so(users):
     train_small(per_class=15)
-    text = "您好，滨江花园停水了，自来水水管漏水，水压很低！"
-    row = services.suggest_for_case(case_type="cases.case", case_id=9, text=text)
-    assert row.top_label == "GS04" and row.auto_label == ""
-    with pytest.raises(DomainError):
-        services.record_choice(case_type="cases.case", case_id=9, label="GS04", auto=True)
-    with pytest.raises(Forbidden):
-        services.set_auto_apply(actor=users["dispatcher_a"], label="GS04", enabled=True)
+    row = services.suggest_for_case(case_type="cases.case", case_id=9, text="您好，滨江花园停水了，水压很低！")
+    second = row.candidates[1]["label"]
     with pytest.raises(DomainError) as err:
-        services.set_auto_apply(actor=users["admin"], label="GS04", enabled=True, min_confidence=0.2)
-    assert err.value.field == "min_confidence"
-    services.set_auto_apply(actor=users["admin"], label="GS04", enabled=True, min_confidence=0.5)
-    row = services.suggest_for_case(case_type="cases.case", case_id=10, text=text)
-    assert row.candidates[0]["confidence"] >= 0.5
-    assert row.auto_label == "GS04"
-    services.set_auto_apply(actor=users["admin"], label="GS04", enabled=False)
-    with pytest.raises(DomainError):  # turned off after the suggestion was made
-        services.record_choice(case_type="cases.case", case_id=10, label="GS04", auto=True)
-    services.set_auto_apply(actor=users["admin"], label="GS04", enabled=True, min_confidence=0.5)
-    row = services.record_choice(case_type="cases.case", case_id=10, label="GS04", auto=True)
-    assert row.auto_applied and row.outcome == Outcome.ACCEPTED and row.chosen_rank == 1
-    services.set_auto_apply(actor=users["admin"], label="GS04", enabled=False)
-    assert services.suggest_for_case(case_type="cases.case", case_id=11, text=text).auto_label == ""
+        services.record_choice(case_type="cases.case", case_id=9, label=second, auto=True)
+    assert err.value.code == "auto_not_allowed"
+    row = services.record_choice(case_type="cases.case", case_id=9, label=row.top_label, auto=True)
+    assert row.auto_applied and row.outcome == Outcome.ACCEPTED and row.chosen_rank == 1 and row.decided_by is None
+    # A dispatcher re-dispatching under the same category (after a return) confirms the system's choice.
+    row = services.record_choice(case_type="cases.case", case_id=9, label=row.top_label, actor=users["dispatcher_a"])
+    assert row.auto_applied and row.decided_by is None
+    row = services.record_choice(case_type="cases.case", case_id=9, label=second, actor=users["dispatcher_a"])
+    assert not row.auto_applied and row.chosen_rank == 2 and row.decided_by == users["dispatcher_a"]
 
 
 def test_acceptance_summary_by_scope(users):
@@ -322,10 +312,15 @@ def test_suggestions_partial_renders_top_three_and_the_no_model_reason(rf):
     assert "暂无可用的分类模型" in html and "<form" not in html
     train_small()
     row = services.suggest_for_case(case_type="cases.case", case_id=1, text="停水了，水压很低")
-    view = selectors.suggestion_view(row, names={"GS04": "供水保障"})
+    names = {c["label"]: c["label"] for c in row.candidates} | {"GS04": "供水保障"}
+    view = selectors.suggestion_view(row, names=names)
     html = render_to_string("dispatch_ai/_suggestions.html", {"view": view, "accept_url": "/cases/1/dispatch"}, request)
     assert html.count("<form") == 3 and "供水保障" in html and 'value="GS04"' in html
     assert html.index("GS04") < html.index(row.candidates[1]["label"])
+    # A suggested label that is not a category at the case's place cannot be taken with a click.
+    view = selectors.suggestion_view(row, names={"GS04": "供水保障"})
+    html = render_to_string("dispatch_ai/_suggestions.html", {"view": view, "accept_url": "/cases/1/dispatch"}, request)
+    assert html.count("<form") == 1
     services.record_choice(case_type="cases.case", case_id=1, label="GS04")
     row.refresh_from_db()
     html = render_to_string("dispatch_ai/_suggestions.html", {"view": selectors.suggestion_view(row)}, request)

@@ -5,7 +5,8 @@ from wangge.dispatch_ai import selectors, services
 
 
 class Command(BaseCommand):
-    help = "派单分类模型版本：list 列出，activate ID 启用，rollback 回退到上一个启用的版本，auto-apply 设置自动采用。"
+    # Auto-apply is set per category on the catalogue page, not here.
+    help = "派单分类模型版本：list 列出，activate ID 启用，rollback 回退到上一个启用的版本。"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -13,10 +14,6 @@ class Command(BaseCommand):
         act = sub.add_parser("activate", help="activate a version")
         act.add_argument("version", type=int)
         sub.add_parser("rollback", help="return to the version active before the current one")
-        auto = sub.add_parser("auto-apply", help="allow or stop auto-applying one category's suggestions")
-        auto.add_argument("label")
-        auto.add_argument("--off", action="store_true")
-        auto.add_argument("--min-confidence", type=float, default=0.9)
 
     def handle(self, *args, action: str, **opts):
         with command_context("dispatch_model"):
@@ -25,15 +22,9 @@ class Command(BaseCommand):
             elif action == "activate":
                 version = services.activate(opts["version"])
                 self.stdout.write(self.style.SUCCESS(f"已启用 v{version.pk}"))
-            elif action == "rollback":
+            else:
                 version = services.rollback()
                 self.stdout.write(self.style.SUCCESS(f"已回退到 v{version.pk}"))
-            else:
-                rule = services.set_auto_apply(
-                    actor=None, label=opts["label"], enabled=not opts["off"], min_confidence=opts["min_confidence"]
-                )
-                state = f"自动采用（置信度 ≥ {rule.min_confidence}）" if rule.enabled else "不自动采用"
-                self.stdout.write(self.style.SUCCESS(f"{rule.label}：{state}"))
 
     def _list(self):
         rows = list(selectors.version_list())
