@@ -17,7 +17,7 @@ from wangge.notify.services import notify
 from wangge.regions.models import Level, Region
 from wangge.regions.selectors import locate
 
-from . import recipients, suggestions
+from . import recipients, suggestions, summary
 from .attachments import attach
 from .models import (
     Case,
@@ -267,6 +267,9 @@ def case_report(
         target=case,
     )
     suggestions.request_for(case)
+    # Last, so the summary rows stay locked only until the commit (reports in one place and day
+    # add to the same rows).
+    summary.record(None, summary.fact(case))
     return case
 
 
