@@ -241,11 +241,15 @@ def summary_rows(*, scope: Scope, period: Period, units=(Span.MONTH, Span.WEEK),
     key = scope.region.key
     finest = max(len(key), places)
     units = [unit for unit in units if summary.GRAIN[unit] >= finest]
-    # A range, not LIKE 'key%', so the place index serves on SQLite and PostgreSQL alike.
-    after = key[:-1] + chr(ord(key[-1]) + 1)
-    rows = IndicatorSummary.objects.filter(
-        _cover(period.start, period.end, units), region_key__gte=key, region_key__lt=after
-    )
+    rows = IndicatorSummary.objects.filter(_cover(period.start, period.end, units))
+    if len(key) >= KEY_LENGTH[Level.COMMUNITY]:
+        # A community or a grid: a range on the place, which the place index serves.
+        rows = rows.filter(region_key__gte=key, region_key__lt=key[:-1] + chr(ord(key[-1]) + 1))
+    else:
+        # A street or wider holds much of the table: read by date (the key's index) and test the
+        # place row by row. LIKE keeps SQLite's planner, which has no range statistics, from
+        # choosing the place index and reading every day row of the whole city.
+        rows = rows.filter(region_key__startswith=key)
     if scope.department is not None:
         rows = rows.filter(department_id=scope.department.pk)
     return rows.order_by()
