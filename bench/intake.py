@@ -12,10 +12,12 @@ What it does, in one run:
 3. starts gunicorn (sync workers) on a free port and lets N client threads POST cases to
    `/api/v1/hotline/cases` (a fresh Idempotency-Key each, points inside the demo's grids) for the
    given time; each request's latency is taken on the client;
-4. checks that the database holds exactly as many hotline cases as were answered 201.
+4. checks that the database holds exactly as many hotline cases as were answered 201;
+5. times the indicator dashboard at 1 M cases: runs bench/dashboard.py on the same database (which it
+   drops and creates again) and takes its page time (`--dashboard-cases`, `--skip-dashboard`).
 
-Prints a table and, last, one JSON object: cases_per_s, p50_ms, p99_ms, raw_insert_per_s (and the
-details). Targets (intake >= 0.2 x raw insert rate, p99 <= 100 ms) are shown, never asserted.
+Prints a table and, last, one JSON object: cases_per_s, p50_ms, p99_ms, raw_insert_per_s,
+dashboard_ms_1m (and the details). Targets (intake >= 0.2 x raw insert rate, p99 <= 100 ms) are shown, never asserted.
 The clients run on the same machine as the server and the database, and take CPU from them.
 """
 
@@ -44,6 +46,8 @@ parser.add_argument("--workers", type=int, default=4, help="gunicorn sync worker
 parser.add_argument("--seconds", type=float, default=20.0)
 parser.add_argument("--quick", action="store_true")
 parser.add_argument("--keep-database", action="store_true", help="reuse the database if it is built already")
+parser.add_argument("--dashboard-cases", type=int, default=1_000_000, help="cases for the dashboard timing")
+parser.add_argument("--skip-dashboard", action="store_true", help="do not time the dashboard")
 args = parser.parse_args()
 if args.quick:
     args.seconds = min(args.seconds, 5.0)
@@ -254,6 +258,20 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
+def dashboard_timing() -> dict:
+    """bench/dashboard.py on this database, its last line (a JSON object)."""
+    command = [
+        sys.executable, str(ROOT / "bench" / "dashboard.py"),
+        "--cases", str(args.dashboard_cases), "--runs", "3", "--database-url", DB_URL,
+    ]  # fmt: skip
+    log(f"dashboard: {args.dashboard_cases:,} cases on the same database …")
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    for line in lines[:-1]:
+        log("  " + line)
+    return json.loads(lines[-1])
+
+
 def main():
     token, points = setup_city()
     from wangge.cases.models import Case, Channel
@@ -292,6 +310,10 @@ def main():
     }
     if failures:
         log(f"first failure: {failures[0][0]} {failures[0][1][:300]!r}")
+    dashboard = {} if args.skip_dashboard else dashboard_timing()
+    result["dashboard_ms_1m"] = dashboard.get("dashboard_ms_1m")
+    result["dashboard_page_ms"] = dashboard.get("dashboard_page_ms")
+    result["dashboard_cases"] = dashboard.get("cases")
     rows = [
         ("intake cases/s", result["cases_per_s"], f">= {0.2 * raw_rate:.0f} (0.2 × raw)"),
         ("intake p50 ms", result["p50_ms"], ""),
@@ -300,6 +322,7 @@ def main():
         ("intake / raw", result["ratio"], ">= 0.2"),
         ("answered 201 / in database", f"{ok} / {filed}", "equal"),
         ("failed requests", len(failures), "0"),
+        (f"dashboard page ms ({result['dashboard_cases'] or 0:,} cases)", result["dashboard_page_ms"], "<= 200"),
     ]
     log(f"\n{'metric':<30} {'value':>14}  target")
     for name, value, target in rows:

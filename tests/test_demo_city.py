@@ -92,6 +92,16 @@ def test_one_account_of_every_role_and_an_audit_record(demo):
     assert User.objects.get(username="handler").scope_department.code == "510502-CG"
 
 
+def test_the_demo_cases_leave_the_indicator_summary_as_a_rebuild_would(demo):
+    from wangge.cases import summary
+    from wangge.cases.models import Case
+
+    rows = summary.snapshot()
+    assert rows and sum(row[5] for row in rows if row[0] == "d") == Case.objects.exclude(status="merged").count()
+    summary.rebuild()
+    assert summary.snapshot() == rows
+
+
 def test_a_second_run_leaves_the_city_alone(demo):
     before = Region.objects.count(), Resident.objects.count()
     call_command("demo_city", "--seed", "2", stdout=open("/dev/null", "w"))

@@ -13,9 +13,8 @@ region outside the user's scope is "not found", like a missing one.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Substr, TruncMonth, TruncWeek
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
@@ -25,21 +24,9 @@ from wangge.core.errors import DomainError, NotFound
 from wangge.core.scope import scope_key_of
 from wangge.regions.models import KEY_LENGTH, Department, Level, Region
 
-from .models import Case, Category, Channel, Rating, Status
-
-# Channels through which problems are *found* by the government side (the problem register, 问题清单).
-FOUND_CHANNELS = (Channel.GRID, Channel.VISIT, Channel.INSPECTION, Channel.LEADER)
-
-
-def response_hours() -> int:
-    """WANGGE_RESPONSE_HOURS (24): a case is responded to if dispatched or answered this soon."""
-    return int(settings.WANGGE_RESPONSE_HOURS)
-
-
-def dispatch_hours() -> int:
-    """WANGGE_DISPATCH_HOURS (4): a dispatch is on time if made this soon after the report."""
-    return int(settings.WANGGE_DISPATCH_HOURS)
-
+from . import summary
+from .models import Case, Category, IndicatorSummary, Rating, Span, Status
+from .summary import FOUND_CHANNELS, dispatch_hours, response_hours  # defined beside the counts
 
 # ---- the counts -------------------------------------------------------------------------------
 
@@ -199,7 +186,9 @@ def indicator_scope(*, user, region_code: str = "") -> Scope:
 
 
 def cohort(*, scope: Scope, period: Period) -> QuerySet:
-    """The cases counted: reported in the period, in the region's subtree, not merged away."""
+    """The cases counted: reported in the period, in the region's subtree, not merged away. The
+    dashboard reads the summary instead; this and `count_expressions` are the direct computation
+    the summary is checked against."""
     start, end = period.bounds
     cases = Case.objects.filter(region_key__startswith=scope.region.key, reported_at__gte=start, reported_at__lt=end)
     cases = cases.exclude(status=Status.MERGED)
@@ -208,12 +197,74 @@ def cohort(*, scope: Scope, period: Period) -> QuerySet:
     return cases.order_by()
 
 
+# ---- reading the summary --------------------------------------------------------------------------
+
+
+def _next(span: str, start: date) -> date:
+    return start + timedelta(days=7) if span == Span.WEEK else (start + timedelta(days=32)).replace(day=1)
+
+
+def _first_start(span: str, day: date) -> date:
+    """The first week (Monday) or month that starts on or after `day`."""
+    if span == Span.WEEK:
+        return day + timedelta(days=(7 - day.weekday()) % 7)
+    return day if day.day == 1 else _next(span, day)
+
+
+def _cover(first: date, last: date, units: list[str]) -> Q:
+    """Summary rows that make up the days first..last: whole units of the first kind (months, say),
+    and the days left over at either end covered the same way by the next kinds, down to days."""
+    if first > last:
+        return Q(pk__in=[])
+    if not units:
+        return Q(span=Span.DAY, start__gte=first, start__lte=last)
+    unit, finer = units[0], units[1:]
+    start = _first_start(unit, first)
+    full = None
+    while _next(unit, start) <= last + timedelta(days=1):
+        full = start
+        start = _next(unit, start)
+    if full is None:
+        return _cover(first, last, finer)
+    begin = _first_start(unit, first)
+    rows = Q(span=unit, start__gte=begin, start__lte=full)
+    if first < begin:
+        rows |= _cover(first, begin - timedelta(days=1), finer)
+    if _next(unit, full) <= last:
+        rows |= _cover(_next(unit, full), last, finer)
+    return rows
+
+
+def summary_rows(*, scope: Scope, period: Period, units=(Span.MONTH, Span.WEEK), places: int = 0) -> QuerySet:
+    """Summary rows of the cohort. A coarse span serves only where it keeps enough of the place for
+    both the region and the grouping (`places`, a key length); day rows serve everywhere."""
+    key = scope.region.key
+    finest = max(len(key), places)
+    units = [unit for unit in units if summary.GRAIN[unit] >= finest]
+    rows = IndicatorSummary.objects.filter(_cover(period.start, period.end, units))
+    if len(key) >= KEY_LENGTH[Level.COMMUNITY]:
+        # A community or a grid: a range on the place, which the place index serves.
+        rows = rows.filter(region_key__gte=key, region_key__lt=key[:-1] + chr(ord(key[-1]) + 1))
+    else:
+        # A street or wider holds much of the table: read by date (the key's index) and test the
+        # place row by row. LIKE keeps SQLite's planner, which has no range statistics, from
+        # choosing the place index and reading every day row of the whole city.
+        rows = rows.filter(region_key__startswith=key)
+    if scope.department is not None:
+        rows = rows.filter(department_id=scope.department.pk)
+    return rows.order_by()
+
+
+def _sums() -> dict:
+    return {name: Sum(name) for name in COUNT_NAMES}
+
+
 # ---- tables -------------------------------------------------------------------------------------
 
 
 def totals(*, scope: Scope, period: Period) -> dict:
     """One row for the whole region (one query)."""
-    return with_rates(cohort(scope=scope, period=period).aggregate(**count_expressions()))
+    return with_rates(summary_rows(scope=scope, period=period).aggregate(**_sums()))
 
 
 def child_level(region: Region) -> int | None:
@@ -231,10 +282,10 @@ def children_rows(*, scope: Scope, period: Period) -> list[dict]:
     length = KEY_LENGTH[level]
     children = list(Region.objects.filter(parent=region).order_by("code").only("code", "key", "name", "level"))
     grouped = (
-        cohort(scope=scope, period=period)
+        summary_rows(scope=scope, period=period, places=length)
         .annotate(child_key=Substr("region_key", 1, length))
         .values("child_key")
-        .annotate(**count_expressions())
+        .annotate(**_sums())
     )
     by_key = {row.pop("child_key"): row for row in grouped}
     rows = []
@@ -248,8 +299,9 @@ def children_rows(*, scope: Scope, period: Period) -> list[dict]:
                 **with_rates(by_key.pop(child.key, {})),
             }
         )
+    by_key = {key: row for key, row in by_key.items() if row["reported"]}
     if by_key:
-        rest = {name: sum(row[name] for row in by_key.values()) for name in COUNT_NAMES}
+        rest = {name: sum(row[name] or 0 for row in by_key.values()) for name in COUNT_NAMES}
         rows.append({"code": "", "name": str(_("未落入下级区域")), "level": None, "drill": False, **with_rates(rest)})
     return rows
 
@@ -257,12 +309,16 @@ def children_rows(*, scope: Scope, period: Period) -> list[dict]:
 def department_rows(*, scope: Scope, period: Period) -> list[dict]:
     """One row per lead department (主办部门) of the cohort, by code; cases with no lead department
     (handled by the community, answered, or not dispatched yet) as one row at the end."""
-    grouped = list(cohort(scope=scope, period=period).values("lead_department").annotate(**count_expressions()))
-    departments = Department.objects.in_bulk([row["lead_department"] for row in grouped if row["lead_department"]])
+    grouped = [
+        row
+        for row in summary_rows(scope=scope, period=period).values("department_id").annotate(**_sums())
+        if row["reported"]
+    ]
+    departments = Department.objects.in_bulk([row["department_id"] for row in grouped if row["department_id"]])
     rows = []
     none_row = None
     for row in grouped:
-        department = departments.get(row.pop("lead_department"))
+        department = departments.get(row.pop("department_id"))
         if department is None:
             none_row = {"code": "", "name": str(_("无主办部门")), **with_rates(row)}
         else:
@@ -277,35 +333,37 @@ def trend_rows(*, scope: Scope, period: Period, step: str = "week") -> list[dict
     """Counts and rates per week (starting Monday) or calendar month of the report date."""
     if step not in ("week", "month"):
         raise DomainError("趋势粒度应为 week 或 month", field="step")
-    trunc = TruncWeek if step == "week" else TruncMonth
-    grouped = (
-        cohort(scope=scope, period=period)
-        .annotate(bucket=trunc("reported_at"))
-        .values("bucket")
-        .annotate(**count_expressions())
-        .order_by("bucket")
-    )
-    rows = []
+    units = [Span.WEEK] if step == "week" else [Span.MONTH, Span.WEEK]
+    grouped = summary_rows(scope=scope, period=period, units=units).values("start").annotate(**_sums())
+    buckets: dict[date, dict] = {}
     for row in grouped:
-        bucket = row.pop("bucket")
-        day = bucket.date() if isinstance(bucket, datetime) else bucket
-        rows.append({"label": day.isoformat() if step == "week" else day.strftime("%Y-%m"), **with_rates(row)})
-    return rows
+        start = row.pop("start")
+        bucket = summary.week_of(start) if step == "week" else start.replace(day=1)
+        into = buckets.setdefault(bucket, dict.fromkeys(COUNT_NAMES, 0))
+        for name in COUNT_NAMES:
+            into[name] += row[name] or 0
+    return [
+        {"label": day.isoformat() if step == "week" else day.strftime("%Y-%m"), **with_rates(counts)}
+        for day, counts in sorted(buckets.items())
+        if counts["reported"]
+    ]
 
 
 def category_rows(*, scope: Scope, period: Period) -> list[dict]:
-    """Case counts by top-level category (大类), largest first; uncategorised cases as one row."""
-    grouped = (
-        cohort(scope=scope, period=period)
-        .values("category")
-        .annotate(reported=Count("pk"), closed=Count("pk", filter=Q(closed_at__isnull=False)))
-    )
-    grouped = list(grouped)
-    categories = Category.objects.in_bulk([row["category"] for row in grouped if row["category"]])
+    """Case counts (reported, closed) by top-level category (大类), largest first; uncategorised cases
+    as one row."""
+    grouped = [
+        row
+        for row in summary_rows(scope=scope, period=period, units=[Span.CATEGORY_MONTH])
+        .values("category_id")
+        .annotate(reported=Sum("reported"), closed=Sum("closed"))
+        if row["reported"]
+    ]
+    categories = Category.objects.in_bulk([row["category_id"] for row in grouped if row["category_id"]])
     parents = Category.objects.in_bulk([c.parent_id for c in categories.values() if c.parent_id])
     totals_by_name: dict[tuple, dict] = {}
     for row in grouped:
-        category = categories.get(row["category"])
+        category = categories.get(row["category_id"])
         top = parents.get(category.parent_id, category) if category else None
         key = (top.code, top.name) if top else ("", str(_("未分类")))
         bucket = totals_by_name.setdefault(key, {"reported": 0, "closed": 0})

@@ -405,3 +405,62 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name or self.file.name
+
+
+# ---- indicator summary ------------------------------------------------------------------------
+
+
+class Span(models.TextChoices):
+    DAY = "d", _("日")
+    WEEK = "w", _("周")
+    MONTH = "m", _("月")
+    CATEGORY_MONTH = "c", _("月（按类别）")
+
+
+class IndicatorSummary(models.Model):
+    """The indicator counts (docs/indicators.md) of the cases reported in one day, week (from Monday)
+    or month, summed by place, category and lead department: the dashboard reads these rows instead
+    of every case. Kept up to date by `summary.record` in the transaction of each report and move;
+    `manage.py indicators_rebuild` recomputes them from the cases.
+
+    Day rows keep the case's own place and category. The others are coarser, so a year of a city is a
+    few thousand rows: month rows keep the community (`region_key` of 12 digits), week rows the street
+    (9), both without category; category-month rows keep the street and the category
+    (`summary.GRAIN`). Category and department are plain ids with 0 for none, so "none" is one key in
+    the unique constraint (NULLs would never conflict)."""
+
+    span = models.CharField(max_length=1, choices=Span.choices)
+    start = models.DateField()
+    region_key = models.CharField(max_length=17)
+    category_id = models.PositiveIntegerField(default=0)
+    department_id = models.PositiveIntegerField(default=0)
+
+    reported = models.IntegerField(default=0)
+    filed = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    dispatched = models.IntegerField(default=0)
+    dispatched_on_time = models.IntegerField(default=0)
+    dispatched_accurately = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    closed_on_time = models.IntegerField(default=0)
+    ever_closed = models.IntegerField(default=0)
+    reopened = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    solved = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    found = models.IntegerField(default=0)
+    rectified = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("指标汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["span", "start", "region_key", "category_id", "department_id"], name="indicator_summary_key"
+            ),
+            models.CheckConstraint(condition=Q(span__in=Span.values), name="indicator_summary_span_known"),
+        ]
+        # A grid's or a community's figures read its own day rows.
+        indexes = [models.Index(fields=["span", "region_key", "start"], name="indicator_summary_place_idx")]
+
+    def __str__(self):
+        return f"{self.span}{self.start} {self.region_key}"

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from wangge.accounts.roles import STAFF_ROLES, Role
@@ -14,21 +13,21 @@ from wangge.core import audit, pii
 from wangge.core.errors import DomainError, validation_error_to_domain
 from wangge.core.validators import MOBILE_PATTERN
 from wangge.notify.services import notify
-from wangge.regions.models import Level, Region
+from wangge.regions.models import KEY_LENGTH, Level, Region
 from wangge.regions.selectors import locate
 
-from . import recipients, suggestions
+from . import recipients, suggestions, summary
 from .attachments import attach
 from .models import (
     Case,
     CaseEvent,
     CaseLevel,
-    CaseNumberCounter,
     Category,
     Channel,
     ContactPreference,
     Status,
 )
+from .numbers import allocate_number
 from .rules import check_category
 from .workflow import case_link, case_transition
 
@@ -63,18 +62,6 @@ SELF_REPORTED = {
 LANDLINE = r"^0[1-9][0-9]{1,2}-?[0-9]{7,8}$"
 
 
-def allocate_number(year: int) -> str:
-    """The next readable number of the year, e.g. WG-2026-000123. Call inside the transaction that
-    creates the case: the counter row stays locked until it ends, so numbers never repeat."""
-    counter = CaseNumberCounter.objects.filter(year=year)
-    if not counter.update(last=F("last") + 1):
-        # The year's first case: create its row (whoever comes second waits, then finds it).
-        CaseNumberCounter.objects.bulk_create([CaseNumberCounter(year=year, last=0)], ignore_conflicts=True)
-        counter.update(last=F("last") + 1)
-    last = counter.values_list("last", flat=True).get()
-    return f"WG-{year}-{last:06d}"
-
-
 def _community_containing(lng: float, lat: float) -> Region | None:
     """The community a point lies in when it lies in none of the grids (grids may not cover all)."""
     import shapely
@@ -89,7 +76,7 @@ def _community_containing(lng: float, lat: float) -> Region | None:
 
 
 def _place(*, actor, lng, lat, crs, region_code) -> tuple[Region | None, str, float | None, float | None]:
-    """(grid or None, region_key, WGS-84 lng, lat) of a report."""
+    """(grid id or None, region_key, WGS-84 lng, lat) of a report."""
     if lng is not None or lat is not None:
         if lng is None or lat is None:
             raise DomainError("经度和纬度须同时提供", field="lng" if lng is None else "lat")
@@ -100,8 +87,8 @@ def _place(*, actor, lng, lat, crs, region_code) -> tuple[Region | None, str, fl
         if not (west <= wgs_lng <= east and south <= wgs_lat <= north):
             raise DomainError("位置不在中国境内，请检查经纬度是否填反", field="lng")
         if hit is not None:
-            grid = Region.objects.get(pk=hit.id)
-            return grid, grid.key, wgs_lng, wgs_lat
+            # The index has the grid's id and code, and a grid's key is its 15-digit code: no query.
+            return hit.id, hit.code[: KEY_LENGTH[Level.GRID]], wgs_lng, wgs_lat
         community = _community_containing(wgs_lng, wgs_lat)
         if community is not None:
             return None, community.key, wgs_lng, wgs_lat
@@ -120,8 +107,7 @@ def _place(*, actor, lng, lat, crs, region_code) -> tuple[Region | None, str, fl
         raise DomainError("请在地图上选点，或选择问题所在的社区或网格", field="region_code" if region else "lng")
     if region.level == Level.MICROGRID:
         region = region.parent
-    grid = region if region.level == Level.GRID else None
-    return grid, region.key, None, None
+    return (region.pk if region.level == Level.GRID else None), region.key, None, None
 
 
 def _phone(value: str) -> str:
@@ -175,7 +161,7 @@ def case_report(
     address = (address or "").strip()
     if len(address) > 200:
         raise DomainError("地址不能超过200字", field="address")
-    grid, region_key, lng, lat = _place(actor=actor, lng=lng, lat=lat, crs=crs, region_code=region_code)
+    grid_id, region_key, lng, lat = _place(actor=actor, lng=lng, lat=lat, crs=crs, region_code=region_code)
     case = Case(region_key=region_key)
     if isinstance(category, str) and category:
         from .selectors import category_for_code
@@ -221,7 +207,7 @@ def case_report(
         lng=lng,
         lat=lat,
         address=address,
-        grid=grid,
+        grid_id=grid_id,
         region_key=region_key,
         status=Status.REPORTED,
         level=CaseLevel.COMMUNITY,
@@ -267,6 +253,9 @@ def case_report(
         target=case,
     )
     suggestions.request_for(case)
+    # Last, so the summary rows stay locked only until the commit (reports in one place and day
+    # add to the same rows).
+    summary.record(None, summary.fact(case))
     return case
 
 

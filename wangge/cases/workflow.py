@@ -33,7 +33,7 @@ from wangge.core import audit
 from wangge.core.errors import Conflict, DomainError, Forbidden, NotFound
 from wangge.notify.services import notify
 
-from . import recipients, sla
+from . import recipients, sla, summary
 from .attachments import attach
 from .models import (
     CLOCK_RUNNING,
@@ -355,6 +355,7 @@ def case_transition(
     if actor is not None and not any(p.test(actor, fresh) for p in move.parties):
         raise _refuse_party(move)
     ctx = Ctx(case=fresh, actor=actor, data=dict(data), now=now)
+    counted_before = summary.fact(fresh)
     if move.check:
         move.check(ctx)
     if move.validate:
@@ -416,6 +417,8 @@ def case_transition(
                     link=case_link(fresh),
                     target=fresh,
                 )
+    # Last, so the summary rows this move adds to stay locked only until the commit.
+    summary.record(counted_before, summary.fact(fresh))
     return fresh
 
 

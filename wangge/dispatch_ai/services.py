@@ -356,7 +356,25 @@ def request_suggestion(*, case_type: str, case_id: str, text: str, scope_key: st
         except Exception:  # a queue that is down must not break intake; the page says "no suggestion"
             logger.exception("dispatch suggestion could not be queued for %s:%s", case_type, case_id)
 
+    if _queue_in_database(suggest_case) and transaction.get_connection().in_atomic_block:
+        # The queue is a table of this database: the task row commits with the case (a worker cannot
+        # see it sooner) instead of costing a second commit after it. A savepoint keeps a failed
+        # INSERT from spoiling the intake's transaction.
+        try:
+            with transaction.atomic():
+                suggest_case.enqueue(case_type=case_type, case_id=str(case_id), text=text, scope_key=scope_key)
+        except Exception:
+            logger.exception("dispatch suggestion could not be queued for %s:%s", case_type, case_id)
+        return
     transaction.on_commit(enqueue)
+
+
+def _queue_in_database(task) -> bool:
+    try:
+        from django_tasks_db.backend import DatabaseBackend
+    except ImportError:
+        return False
+    return isinstance(task.get_backend(), DatabaseBackend)
 
 
 @transaction.atomic

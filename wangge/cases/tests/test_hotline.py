@@ -55,6 +55,15 @@ def test_operator_files_a_case_with_the_phone_masked(line):
     assert "13800138000" not in response.content.decode()
 
 
+def test_an_intake_request_costs_a_fixed_handful_of_queries(line, django_assert_max_num_queries):
+    """The token, the stored answer, the case and what goes with it; nothing that grows."""
+    line.post(URL, _body(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="warm")  # token stamped
+    for n in range(2):
+        with django_assert_max_num_queries(18):
+            response = line.post(URL, _body(), content_type="application/json", HTTP_IDEMPOTENCY_KEY=f"call-{n}")
+        assert response.status_code == 201
+
+
 def test_same_key_twice_files_one_case_and_answers_the_same(line):
     first = line.post(URL, _body(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="call-0001")
     second = line.post(URL, _body(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="call-0001")

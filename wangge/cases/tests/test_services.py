@@ -66,7 +66,7 @@ def test_numbers_follow_each_other_within_the_year(drive):
 def test_a_report_costs_a_fixed_handful_of_queries(drive, people, catalogue, django_assert_max_num_queries, category):
     drive.report()  # the year's number counter exists and the grid index is built, as on a working day
     given = catalogue[category] if category in catalogue else category
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         services.case_report(
             actor=people["resident_a"],
             text="小区门口垃圾堆积",
