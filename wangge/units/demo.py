@@ -172,7 +172,7 @@ def _demo_bookings(rng: random.Random, units: list[Unit], resources: list[Resour
         return 0
     barred = local_units[-1]
     unit_set_booking_barred(
-        unit=barred, barred=True, reason="2025年度共建积分 52 分，低于 60 分，暂停共享资源", actor=None
+        unit=barred, barred=True, reason="预约共享资源后三次未到场也未取消，暂停预约至年底", actor=None
     )
     made = 0
     today = timezone.localdate()
