@@ -105,6 +105,18 @@ def users(tree):
     }
 
 
+@pytest.fixture(autouse=True)
+def fresh_dispatch_model_cache():
+    """The dispatch model cache lives in the process, keyed by version id and checksum; each test's
+    database is rolled back, so a version id (and even its checksum: training is deterministic)
+    comes back in the next test and must not find the previous test's model or its failure."""
+    from wangge.dispatch_ai import runtime
+
+    runtime.clear_cache()
+    yield
+    runtime.clear_cache()
+
+
 @pytest.fixture
 def client_for(users):
     def build(name: str) -> Client:
