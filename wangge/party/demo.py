@@ -141,12 +141,12 @@ def _street_details(rng: random.Random, tree: dict[str, Organisation]) -> dict:
     street = Region.objects.get(key=DEMO_STREET)
     demo_communities = list(Region.objects.filter(level=Level.COMMUNITY, key__startswith=DEMO_STREET).order_by("key"))
     for name, kind, category in (
-        ("南城街道快递行业党委", OrgKind.COMMITTEE, OrgCategory.SECTOR),
+        ("南城街道快递行业联合党支部", OrgKind.JOINT_BRANCH, OrgCategory.SECTOR),
         ("南城街道新就业群体联合党支部", OrgKind.JOINT_BRANCH, OrgCategory.NEW_EMPLOYMENT),
-        ("南城楼宇商圈党总支", OrgKind.GENERAL_BRANCH, OrgCategory.BUSINESS_DISTRICT),
-        ("白酒产业链党委", OrgKind.COMMITTEE, OrgCategory.INDUSTRY_CHAIN),
+        ("南城楼宇商圈党支部", OrgKind.BRANCH, OrgCategory.BUSINESS_DISTRICT),
+        ("白酒产业链党委", OrgKind.COMMITTEE, OrgCategory.INDUSTRY_CHAIN),  # under 100 members: the tree says so
     ):
-        services.organisation_create(
+        organisation = services.organisation_create(
             actor=None,
             name=name,
             kind=kind,
@@ -156,6 +156,8 @@ def _street_details(rng: random.Random, tree: dict[str, Organisation]) -> dict:
             served_region_codes=[c.code for c in demo_communities[: rng.randint(1, len(demo_communities))]],
             secretary=_person(rng),
         )
+        if kind != OrgKind.COMMITTEE:
+            made.setdefault("non_territorial", []).append(organisation)
     units = list(
         Unit.objects.filter(region_key__startswith=DEMO_STREET, has_party_organisation=True).order_by(
             "region_key", "id"
@@ -206,6 +208,8 @@ def _members(rng: random.Random, tree: dict[str, Organisation], made: dict) -> l
         in_service = rng.random() < 0.35 and bool(unit_orgs)
         employer_org = rng.choice(unit_orgs) if in_service else None
         post = rng.choice(POSTS) if not in_service and rng.random() < 0.6 else ""
+        if not in_service and made.get("non_territorial") and rng.random() < 0.15:
+            organisation = rng.choice(made["non_territorial"])  # riders, office workers: organised by trade
         members.append(
             Member(
                 name=resident.name,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import activity_views, views
 
 app_name = "party"
 
@@ -26,16 +26,16 @@ urlpatterns = [
     path("projects/<int:pk>/join/", views.project_join, name="project_join"),
     path("claims/", views.claim_list, name="claims"),
     path("claims/<int:pk>/close/", views.claim_close, name="claim_close"),
-    path("activities/", views.activity_list, name="activities"),
-    path("activities/new/", views.activity_create, name="activity_create"),
-    path("activities/<int:pk>/", views.activity_detail, name="activity"),
-    path("activities/<int:pk>/sign-up/", views.activity_sign_up, name="activity_sign_up"),
-    path("activities/<int:pk>/renew-code/", views.activity_renew_code, name="activity_renew_code"),
-    path("activities/<int:pk>/hours/", views.activity_record_hours, name="activity_record_hours"),
-    path("check-in/<str:token>/", views.checkin, name="checkin"),
-    path("service/", views.service_list, name="service"),
-    path("service/new/", views.service_create, name="service_create"),
-    path("service/<int:pk>/decide/", views.service_decide, name="service_decide"),
-    path("report/", views.report, name="report"),
-    path("report.xlsx", views.report_xlsx, name="report_xlsx"),
+    path("activities/", activity_views.activity_list, name="activities"),
+    path("activities/new/", activity_views.activity_create, name="activity_create"),
+    path("activities/<int:pk>/", activity_views.activity_detail, name="activity"),
+    path("activities/<int:pk>/sign-up/", activity_views.activity_sign_up, name="activity_sign_up"),
+    path("activities/<int:pk>/renew-code/", activity_views.activity_renew_code, name="activity_renew_code"),
+    path("activities/<int:pk>/hours/", activity_views.activity_record_hours, name="activity_record_hours"),
+    path("check-in/<str:token>/", activity_views.checkin, name="checkin"),
+    path("service/", activity_views.service_list, name="service"),
+    path("service/new/", activity_views.service_create, name="service_create"),
+    path("service/<int:pk>/decide/", activity_views.service_decide, name="service_decide"),
+    path("report/", activity_views.report, name="report"),
+    path("report.xlsx", activity_views.report_xlsx, name="report_xlsx"),
 ]

@@ -238,3 +238,13 @@ def test_linking_an_account_to_a_member_stays_in_scope(login, orgs, people):
     assert "不存在" in response.context["form"].errors["username"][0]
     assert client.post(reverse("party:member_create"), {**form, "username": "resident_a"}).status_code == 302
     assert Member.objects.get(name="王五").user == people["resident_a"]
+
+
+@pytest.mark.parametrize(
+    "name", ["party:tree", "party:members", "party:registrations", "party:needs", "party:offers", "party:projects",
+             "party:claims", "party:activities", "party:service", "party:report"],
+)  # fmt: skip
+def test_list_pages_stay_within_a_query_budget(login, content, name, django_assert_max_num_queries):
+    client = login("community_a")
+    with django_assert_max_num_queries(25):
+        assert client.get(reverse(name)).status_code == 200
