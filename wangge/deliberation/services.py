@@ -21,6 +21,7 @@ from wangge.core.errors import Conflict, DomainError, Forbidden, NotFound
 from wangge.core.scope import in_scope
 from wangge.regions.models import Building, Compound, Level, Region
 
+from . import notices
 from .models import (
     Ballot,
     Category,
@@ -229,6 +230,7 @@ def matter_support(*, actor, matter: Matter) -> Matter:
         matter_transition(
             matter=matter, action="supported", actor=actor, by_system=True, note=f"附议 {matter.support_count} 人"
         )
+        notices.hearing(matter)
     return matter
 
 
@@ -487,6 +489,7 @@ def vote_open(*, actor, matter: Matter, question: str = "") -> Vote:
     question = _text(question or f"是否同意：{matter.title}", field="question", label="表决事项", low=2, high=200)
     vote = Vote.objects.create(meeting=matter.meeting, matter=matter, question=question)
     audit.record(actor=actor, verb="vote.open", target=vote, scope_key=matter.region_key, after={"question": question})
+    notices.vote_opened(vote)
     return vote
 
 
@@ -688,15 +691,19 @@ def task_done(*, actor, task: Task, note: str = "") -> Task:
             changes={"done_at": timezone.now()},
             note="全部任务完成",
         )
+        notices.ready_to_rate(matter)
     return task
 
 
+@transaction.atomic
 def matter_finish(*, actor, matter: Matter) -> Matter:
     """Mark the matter done once every task and case is done (cases close in their own app)."""
     done, total = progress(matter)
     if total == 0 or done < total:
         raise Conflict(f"还有 {total - done} 项任务或案件未完成，不能办结", field="status")
-    return matter_transition(matter=matter, action="finish", actor=actor, changes={"done_at": timezone.now()})
+    matter = matter_transition(matter=matter, action="finish", actor=actor, changes={"done_at": timezone.now()})
+    notices.ready_to_rate(matter)
+    return matter
 
 
 def matter_close(*, actor, matter: Matter) -> Matter:

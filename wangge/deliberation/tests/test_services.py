@@ -371,3 +371,25 @@ def test_residents_of_the_place_rate_once_after_done(people):
     matter = services.matter_close(actor=people["community_a"], matter=matter)
     with pytest.raises(Conflict):
         services.evaluation_add(actor=people["r3"], matter=matter, rating="satisfied")
+
+
+# ---- who is told -------------------------------------------------------------------------------
+
+
+@override_settings(WANGGE_DELIBERATION_SUPPORTS=1)
+def test_hearers_voters_and_proposer_are_told(people):
+    from wangge.notify.models import Notification
+
+    matter = propose(people)
+    services.matter_support(actor=people["r1"], matter=matter)
+    told = set(Notification.objects.filter(kind="deliberation.hearing").values_list("recipient__username", flat=True))
+    assert told == {"gridworker_a", "community_a"}
+    decided_matter = decided(people)
+    voters = set(Notification.objects.filter(kind="deliberation.vote").values_list("recipient__username", flat=True))
+    assert voters == {"r1", "r2", "r3", "r4"}
+    task = services.task_add(
+        actor=people["community_a"], matter=decided_matter, title="张贴公示", deadline=later(), owner_name="社区"
+    )
+    services.task_done(actor=people["community_a"], task=task)
+    rate = Notification.objects.filter(kind="deliberation.done").values_list("recipient__username", flat=True)
+    assert list(rate) == ["resident_a"]
