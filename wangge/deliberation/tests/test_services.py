@@ -393,3 +393,24 @@ def test_hearers_voters_and_proposer_are_told(people):
     services.task_done(actor=people["community_a"], task=task)
     rate = Notification.objects.filter(kind="deliberation.done").values_list("recipient__username", flat=True)
     assert list(rate) == ["resident_a"]
+
+
+# ---- the table ---------------------------------------------------------------------------------
+
+
+def test_every_move_is_refused_from_a_state_it_does_not_start_from(people):
+    from wangge.deliberation.workflow import TABLE, matter_transition
+
+    matter = propose(people)
+    # states the database lets stand without a merge target, a case or a meeting
+    free = [s for s in Status.values if s not in (Status.MERGED, Status.REFERRED, Status.SCHEDULED)]
+    for move in TABLE:
+        if move.capability is None:
+            continue
+        for status in free:
+            if status in move.sources:
+                continue
+            Matter.objects.filter(pk=matter.pk).update(status=status)
+            with pytest.raises(Conflict):
+                matter_transition(matter=matter, action=move.action, actor=people["admin"])
+    assert Matter.objects.get(pk=matter.pk).events.count() == 1  # only the proposal
