@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 from wangge.core.errors import DomainError
 from wangge.core.pagination import BoundedPagination
 
-from . import selectors, services
+from . import meetings, selectors, services
 from .models import Vote
 from .schemas import BallotIn, BallotOut, MatterListOut, MatterOut, ProposeIn
 
@@ -50,5 +50,5 @@ def vote(request: HttpRequest, matter_id: int, payload: BallotIn):
     current = Vote.objects.filter(matter=matter).first()
     if current is None:
         raise DomainError("该事项尚未发起表决", field="matter_id")
-    ballot = services.ballot_cast(actor=request.user, vote=current, choice=payload.choice)
+    ballot = meetings.ballot_cast(actor=request.user, vote=current, choice=payload.choice)
     return Status(201, {"vote_id": current.pk, "choice": ballot.choice})

@@ -12,7 +12,7 @@ from wangge.accounts.models import User
 from wangge.accounts.roles import Role
 from wangge.regions.models import Building, Compound, Region
 
-from . import services
+from . import meetings, services
 from .models import Evaluation, Home, Matter
 
 GRID = "510502001001001"
@@ -66,7 +66,7 @@ def _voters(grid: Region) -> list[User]:
 
 
 def _meeting(staff, title, place, days, rule="representatives", quorum=50):
-    return services.meeting_call(
+    return meetings.meeting_call(
         actor=staff,
         title=title,
         place=place,
@@ -81,17 +81,17 @@ def _invite(staff, meeting, voters, present: int):
     compound = Compound.objects.filter(grid__code=GRID).order_by("name").first()
     ids = []
     for voter in voters:
-        p = services.participant_invite(
+        p = meetings.participant_invite(
             actor=staff, meeting=meeting, category="representative", username=voter.username
         )
         ids.append(p.pk)
-    services.participant_invite(actor=staff, meeting=meeting, category="party_member", name="党员代表陈红")
+    meetings.participant_invite(actor=staff, meeting=meeting, category="party_member", name="党员代表陈红")
     if compound is not None and compound.property_company:
-        services.participant_invite(actor=staff, meeting=meeting, category="property", name=compound.property_company)
+        meetings.participant_invite(actor=staff, meeting=meeting, category="property", name=compound.property_company)
     else:
-        services.participant_invite(actor=staff, meeting=meeting, category="property", name="小区物业服务中心")
-    services.participant_invite(actor=staff, meeting=meeting, category="owners_committee", name="小区业主委员会")
-    services.attendance_record(actor=staff, meeting=meeting, present=ids[:present])
+        meetings.participant_invite(actor=staff, meeting=meeting, category="property", name="小区物业服务中心")
+    meetings.participant_invite(actor=staff, meeting=meeting, category="owners_committee", name="小区业主委员会")
+    meetings.attendance_record(actor=staff, meeting=meeting, present=ids[:present])
 
 
 def build(builder) -> None:
@@ -143,10 +143,10 @@ def build(builder) -> None:
             services.matter_schedule(actor=hearer, matter=matter, meeting=upcoming)
         elif step != "hearing":
             services.matter_schedule(actor=hearer, matter=matter, meeting=past)
-    services.comment_add(actor=voters[0], meeting=upcoming, text="口袋公园建议增加儿童游乐设施。")
-    services.comment_add(actor=resident, meeting=past, text="建议会前把停车划线方案贴出来。")
+    meetings.comment_add(actor=voters[0], meeting=upcoming, text="口袋公园建议增加儿童游乐设施。")
+    meetings.comment_add(actor=resident, meeting=past, text="建议会前把停车划线方案贴出来。")
 
-    services.meeting_hold(
+    meetings.meeting_hold(
         actor=community,
         meeting=past,
         minutes="到会居民代表4人、党员代表、物业和业委会代表。议题：外墙广告位出租、老年助餐点、规范停车、"
@@ -155,11 +155,11 @@ def build(builder) -> None:
     today = timezone.localdate()
     for step in ("rejected", "decided", "in_progress", "done", "closed"):
         matter = made[step]
-        vote = services.vote_open(actor=community, matter=matter)
+        vote = meetings.vote_open(actor=community, matter=matter)
         choices = ["no", "no", "yes", "abstain"] if step == "rejected" else ["yes", "yes", "yes", "no"]
         for voter, choice in zip(voters, choices, strict=True):
-            services.ballot_cast(actor=voter, vote=vote, choice=choice)
-        services.vote_publish(actor=community, vote=vote)
+            meetings.ballot_cast(actor=voter, vote=vote, choice=choice)
+        meetings.vote_publish(actor=community, vote=vote)
         if step in ("rejected", "decided"):
             continue
         matter.refresh_from_db()

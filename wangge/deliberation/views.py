@@ -18,7 +18,7 @@ from wangge.accounts.models import User
 from wangge.accounts.roles import HEAR_MATTERS, KEEP_LEDGERS, PROPOSE_MATTER, RUN_MEETINGS, Role, require
 from wangge.core.errors import DomainError, Forbidden, NotFound
 
-from . import selectors, services
+from . import meetings, selectors, services
 from .forms import BallotForm, EvaluationForm, MatterForm, MeetingForm, ParticipantForm, StatsForm, TaskForm
 from .models import Ballot, Evaluation, Home, Matter, MatterPhoto, MeetingFile, Status, Support, Vote, VoterRule
 from .workflow import allowed_actions
@@ -196,18 +196,18 @@ def matter_act(request, pk, action):
             )
             services.matter_schedule(actor=user, matter=matter, meeting=meeting)
         elif action == "vote_open":
-            services.vote_open(actor=user, matter=matter, question=post.get("question", ""))
+            meetings.vote_open(actor=user, matter=matter, question=post.get("question", ""))
         elif action == "ballot":
             vote = Vote.objects.filter(matter=matter).first()
             if vote is None:
                 raise DomainError(_("该事项尚未发起表决"), field="choice")
-            services.ballot_cast(actor=user, vote=vote, choice=post.get("choice", ""))
+            meetings.ballot_cast(actor=user, vote=vote, choice=post.get("choice", ""))
             done = _("已投票")
         elif action == "publish":
             vote = Vote.objects.filter(matter=matter).first()
             if vote is None:
                 raise DomainError(_("该事项尚未发起表决"), field="vote")
-            vote = services.vote_publish(actor=user, vote=vote)
+            vote = meetings.vote_publish(actor=user, vote=vote)
             done = _("表决结果已公布：%(r)s") % {"r": _("通过") if vote.passed else _("未通过")}
         elif action == "task_add":
             form = TaskForm(post)
@@ -255,8 +255,8 @@ def matter_photo(request, pk):
 
 @login_required
 def meeting_list(request):
-    meetings = selectors.meeting_list(user=request.user)
-    page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
+    found = selectors.meeting_list(user=request.user)
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "deliberation/meeting_list.html",
@@ -271,7 +271,7 @@ def meeting_new(request):
     form = MeetingForm(request.POST or None, places=places, initial={"quorum_percent": 50})
     if request.method == "POST" and form.is_valid():
         try:
-            meeting = services.meeting_call(actor=request.user, **form.cleaned_data)
+            meeting = meetings.meeting_call(actor=request.user, **form.cleaned_data)
         except DomainError as error:
             _form_errors(form, error)
         else:
@@ -296,7 +296,7 @@ def meeting_detail(request, pk):
             "comments": meeting.comments.select_related("author"),
             "can_run": can_run,
             "participant_form": ParticipantForm(),
-            "eligible": services.eligible_count(meeting),
+            "eligible": meetings.eligible_count(meeting),
             "can_register_voters": meeting.voter_rule == VoterRule.HOUSEHOLD
             and user.can(KEEP_LEDGERS)
             and user.scope_key is not None
@@ -316,7 +316,7 @@ def meeting_act(request, pk, action):
     meeting = selectors.meeting_get(user=user, pk=pk)
     try:
         if action == "invite":
-            services.participant_invite(
+            meetings.participant_invite(
                 actor=user,
                 meeting=meeting,
                 category=post.get("category", ""),
@@ -325,9 +325,9 @@ def meeting_act(request, pk, action):
             )
         elif action == "attendance":
             present = [value for value in post.getlist("present") if value.isdigit()]
-            services.attendance_record(actor=user, meeting=meeting, present=present)
+            meetings.attendance_record(actor=user, meeting=meeting, present=present)
         elif action == "hold":
-            services.meeting_hold(
+            meetings.meeting_hold(
                 actor=user, meeting=meeting, minutes=post.get("minutes", ""), files=request.FILES.getlist("files")
             )
         elif action == "voter":
@@ -340,7 +340,7 @@ def meeting_act(request, pk, action):
                 raise DomainError(_("账号不存在，或不属于本议事范围"), field="username")
             services.home_set(actor=user, user=resident, household=household)
         elif action == "comment":
-            services.comment_add(actor=user, meeting=meeting, text=post.get("text", ""))
+            meetings.comment_add(actor=user, meeting=meeting, text=post.get("text", ""))
         else:
             raise NotFound(_("没有这个操作"))
     except DomainError as error:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from conftest import make_user
 from wangge.accounts.roles import Role
-from wangge.deliberation import services
+from wangge.deliberation import meetings, services
 from wangge.deliberation.models import Category, Home
 from wangge.regions.models import Household
 
@@ -63,7 +63,7 @@ def to_hearing(people, matter):
 
 
 def meeting_for(people, place=A_GRID, rule="representatives", quorum=50, majority="simple"):
-    return services.meeting_call(
+    return meetings.meeting_call(
         actor=people["community_a"],
         title="三月居民议事会",
         place=place,
@@ -85,12 +85,12 @@ def scheduled(people, rule="representatives", quorum=50, majority="simple", plac
 def with_representatives(people, meeting, names=("r1", "r2", "r3", "r4"), present=("r1", "r2", "r3")):
     ids = []
     for name in names:
-        p = services.participant_invite(
+        p = meetings.participant_invite(
             actor=people["community_a"], meeting=meeting, category=Category.REPRESENTATIVE, username=name
         )
         if name in present:
             ids.append(p.pk)
-    services.attendance_record(actor=people["community_a"], meeting=meeting, present=ids)
+    meetings.attendance_record(actor=people["community_a"], meeting=meeting, present=ids)
 
 
 def homes(people, building, names=("r1", "r2", "r3", "r4")):
@@ -101,10 +101,10 @@ def homes(people, building, names=("r1", "r2", "r3", "r4")):
 def decided(people):
     matter, meeting = scheduled(people)
     with_representatives(people, meeting)
-    vote = services.vote_open(actor=people["community_a"], matter=matter)
+    vote = meetings.vote_open(actor=people["community_a"], matter=matter)
     for name in ("r1", "r2", "r3"):
-        services.ballot_cast(actor=people[name], vote=vote, choice="yes")
-    services.vote_publish(actor=people["community_a"], vote=vote)
+        meetings.ballot_cast(actor=people[name], vote=vote, choice="yes")
+    meetings.vote_publish(actor=people["community_a"], vote=vote)
     matter.refresh_from_db()
     return matter
 

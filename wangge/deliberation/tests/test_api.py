@@ -4,7 +4,7 @@ naming the field with nothing written, and the propose → support → vote path
 import pytest
 from django.test import Client
 
-from wangge.deliberation import services
+from wangge.deliberation import meetings
 from wangge.deliberation.models import Ballot, Matter
 
 from .conftest import A_GRID, B_GRID, decided, propose, scheduled, with_representatives
@@ -73,7 +73,7 @@ def test_vote_through_the_api(people, client_of):
     with_representatives(people, meeting)
     response = post(client_of("r1"), f"{BASE}/{matter.pk}/ballot", {"choice": "yes"})
     assert response.status_code == 400 and "尚未发起表决" in response.json()["message"]
-    services.vote_open(actor=people["community_a"], matter=matter)
+    meetings.vote_open(actor=people["community_a"], matter=matter)
     response = post(client_of("r1"), f"{BASE}/{matter.pk}/ballot", {"choice": "maybe"})
     assert response.status_code == 400 and response.json()["field"] == "choice"
     assert post(client_of("r1"), f"{BASE}/{matter.pk}/ballot", {"choice": "yes"}).status_code == 201

@@ -9,7 +9,7 @@ from wangge.cases.models import Case
 from wangge.cases.models import Status as CaseStatus
 from wangge.core.errors import Conflict, DomainError, Forbidden, NotFound
 from wangge.core.models import AuditEvent
-from wangge.deliberation import services
+from wangge.deliberation import meetings, services
 from wangge.deliberation.models import Ballot, Matter, Status, Support, Vote
 from wangge.deliberation.selectors import progress, rating_summary
 
@@ -134,7 +134,7 @@ def test_refer_turns_a_repair_into_a_case(people):
 
 def test_schedule_needs_a_planned_meeting_containing_the_matter(people, tree):
     matter = to_hearing(people, propose(people))
-    elsewhere = services.meeting_call(
+    elsewhere = meetings.meeting_call(
         actor=people["community_a"],
         title="二网格议事会",
         place="510502001001002",
@@ -159,7 +159,7 @@ def test_cannot_schedule_before_hearing(people):
 
 def test_meeting_only_by_meeting_runners_in_scope(people):
     with pytest.raises(Forbidden):
-        services.meeting_call(actor=people["resident_a"], title="议事会", place=A_GRID, starts_at=None)
+        meetings.meeting_call(actor=people["resident_a"], title="议事会", place=A_GRID, starts_at=None)
     with pytest.raises(DomainError) as error:
         meeting_for(people, place=B_GRID)
     assert error.value.field == "place"
@@ -170,28 +170,28 @@ def test_meeting_only_by_meeting_runners_in_scope(people):
 
 def test_participants_attendance_minutes_and_comments(people):
     meeting = meeting_for(people)
-    services.participant_invite(actor=people["community_a"], meeting=meeting, category="property", name="安居物业")
+    meetings.participant_invite(actor=people["community_a"], meeting=meeting, category="property", name="安居物业")
     with pytest.raises(DomainError) as error:
-        services.participant_invite(
+        meetings.participant_invite(
             actor=people["community_a"], meeting=meeting, category="representative", name="张三"
         )
     assert error.value.field == "username"
     with pytest.raises(DomainError):
-        services.participant_invite(
+        meetings.participant_invite(
             actor=people["community_a"], meeting=meeting, category="representative", username="resident_b"
         )
     with_representatives(people, meeting)
     assert meeting.participants.filter(attended=True).count() == 3
-    before = services.comment_add(actor=people["r5"], meeting=meeting, text="建议先听听低层住户的意见")
+    before = meetings.comment_add(actor=people["r5"], meeting=meeting, text="建议先听听低层住户的意见")
     with pytest.raises(NotFound):
-        services.comment_add(actor=people["resident_b"], meeting=meeting, text="外人意见")
+        meetings.comment_add(actor=people["resident_b"], meeting=meeting, text="外人意见")
     with pytest.raises(DomainError) as error:
-        services.meeting_hold(actor=people["community_a"], meeting=meeting, minutes="短")
+        meetings.meeting_hold(actor=people["community_a"], meeting=meeting, minutes="短")
     assert error.value.field == "minutes"
-    services.meeting_hold(
+    meetings.meeting_hold(
         actor=people["community_a"], meeting=meeting, minutes="到会代表3人，讨论加装电梯费用分摊方案。"
     )
-    after = services.comment_add(actor=people["r5"], meeting=meeting, text="会议纪要已看到，支持")
+    after = meetings.comment_add(actor=people["r5"], meeting=meeting, text="会议纪要已看到，支持")
     assert (before.after_meeting, after.after_meeting) == (False, True)
 
 
@@ -201,20 +201,20 @@ def test_participants_attendance_minutes_and_comments(people):
 def test_representatives_vote_once_and_the_result_is_computed(people):
     matter, meeting = scheduled(people)
     with_representatives(people, meeting)
-    vote = services.vote_open(actor=people["community_a"], matter=matter)
-    services.ballot_cast(actor=people["r1"], vote=vote, choice="yes")
+    vote = meetings.vote_open(actor=people["community_a"], matter=matter)
+    meetings.ballot_cast(actor=people["r1"], vote=vote, choice="yes")
     with pytest.raises(Conflict):
-        services.ballot_cast(actor=people["r1"], vote=vote, choice="no")
+        meetings.ballot_cast(actor=people["r1"], vote=vote, choice="no")
     with pytest.raises(Forbidden):  # invited, absent
-        services.ballot_cast(actor=people["r4"], vote=vote, choice="yes")
+        meetings.ballot_cast(actor=people["r4"], vote=vote, choice="yes")
     with pytest.raises(Forbidden):  # not a representative
-        services.ballot_cast(actor=people["r5"], vote=vote, choice="yes")
+        meetings.ballot_cast(actor=people["r5"], vote=vote, choice="yes")
     with pytest.raises(NotFound):
-        services.ballot_cast(actor=people["resident_b"], vote=vote, choice="yes")
-    services.ballot_cast(actor=people["r2"], vote=vote, choice="yes")
+        meetings.ballot_cast(actor=people["resident_b"], vote=vote, choice="yes")
+    meetings.ballot_cast(actor=people["r2"], vote=vote, choice="yes")
     with pytest.raises(Forbidden):
-        services.vote_publish(actor=people["r1"], vote=vote)
-    vote = services.vote_publish(actor=people["community_a"], vote=vote)
+        meetings.vote_publish(actor=people["r1"], vote=vote)
+    vote = meetings.vote_publish(actor=people["community_a"], vote=vote)
     assert (vote.eligible, vote.yes, vote.quorum_met, vote.passed) == (3, 2, True, True)
     matter.refresh_from_db()
     assert matter.status == Status.DECIDED and matter.decided_at is not None
@@ -223,10 +223,10 @@ def test_representatives_vote_once_and_the_result_is_computed(people):
 def test_below_quorum_fails(people):
     matter, meeting = scheduled(people, quorum=80)
     with_representatives(people, meeting)
-    vote = services.vote_open(actor=people["community_a"], matter=matter)
+    vote = meetings.vote_open(actor=people["community_a"], matter=matter)
     for name in ("r1", "r2"):
-        services.ballot_cast(actor=people[name], vote=vote, choice="yes")
-    vote = services.vote_publish(actor=people["community_a"], vote=vote)
+        meetings.ballot_cast(actor=people[name], vote=vote, choice="yes")
+    vote = meetings.vote_publish(actor=people["community_a"], vote=vote)
     assert (vote.quorum_met, vote.passed) == (False, False)
     matter.refresh_from_db()
     assert matter.status == Status.REJECTED
@@ -244,7 +244,7 @@ def test_below_quorum_fails(people):
 )
 def test_majority_rules(yes, no, abstain, majority, passed):
     assert (
-        services.tally(yes=yes, no=no, abstain=abstain, eligible=5, quorum_percent=50, majority=majority)[1] is passed
+        meetings.tally(yes=yes, no=no, abstain=abstain, eligible=5, quorum_percent=50, majority=majority)[1] is passed
     )
 
 
@@ -255,15 +255,15 @@ def test_household_rule_one_vote_per_household(people, building):
     from wangge.deliberation.models import Home
 
     Home.objects.create(user=people["r4"], household=people["r1"].home.household)
-    vote = services.vote_open(actor=people["community_a"], matter=matter)
-    services.ballot_cast(actor=people["r1"], vote=vote, choice="yes")
+    vote = meetings.vote_open(actor=people["community_a"], matter=matter)
+    meetings.ballot_cast(actor=people["r1"], vote=vote, choice="yes")
     with pytest.raises(Conflict) as error:
-        services.ballot_cast(actor=people["r4"], vote=vote, choice="no")
+        meetings.ballot_cast(actor=people["r4"], vote=vote, choice="no")
     assert "每户" in error.value.message
     with pytest.raises(Forbidden):  # no household recorded
-        services.ballot_cast(actor=people["r5"], vote=vote, choice="yes")
-    services.ballot_cast(actor=people["r2"], vote=vote, choice="yes")
-    vote = services.vote_publish(actor=people["community_a"], vote=vote)
+        meetings.ballot_cast(actor=people["r5"], vote=vote, choice="yes")
+    meetings.ballot_cast(actor=people["r2"], vote=vote, choice="yes")
+    vote = meetings.vote_publish(actor=people["community_a"], vote=vote)
     assert (vote.eligible, vote.cast, vote.quorum_met, vote.passed) == (4, 2, True, True)
 
 
@@ -271,9 +271,9 @@ def test_published_vote_and_ballots_cannot_change(people):
     matter = decided(people)
     vote = Vote.objects.get(matter=matter)
     with pytest.raises(Conflict):
-        services.vote_publish(actor=people["community_a"], vote=vote)
+        meetings.vote_publish(actor=people["community_a"], vote=vote)
     with pytest.raises(Conflict):
-        services.ballot_cast(actor=people["r1"], vote=vote, choice="no")
+        meetings.ballot_cast(actor=people["r1"], vote=vote, choice="no")
     # the database itself refuses, whatever the code path
     with pytest.raises(DatabaseError), transaction.atomic():
         Vote.objects.filter(pk=vote.pk).update(yes=0)
@@ -371,3 +371,46 @@ def test_residents_of_the_place_rate_once_after_done(people):
     matter = services.matter_close(actor=people["community_a"], matter=matter)
     with pytest.raises(Conflict):
         services.evaluation_add(actor=people["r3"], matter=matter, rating="satisfied")
+
+
+# ---- who is told -------------------------------------------------------------------------------
+
+
+@override_settings(WANGGE_DELIBERATION_SUPPORTS=1)
+def test_hearers_voters_and_proposer_are_told(people):
+    from wangge.notify.models import Notification
+
+    matter = propose(people)
+    services.matter_support(actor=people["r1"], matter=matter)
+    told = set(Notification.objects.filter(kind="deliberation.hearing").values_list("recipient__username", flat=True))
+    assert told == {"gridworker_a", "community_a"}
+    decided_matter = decided(people)
+    voters = set(Notification.objects.filter(kind="deliberation.vote").values_list("recipient__username", flat=True))
+    assert voters == {"r1", "r2", "r3", "r4"}
+    task = services.task_add(
+        actor=people["community_a"], matter=decided_matter, title="张贴公示", deadline=later(), owner_name="社区"
+    )
+    services.task_done(actor=people["community_a"], task=task)
+    rate = Notification.objects.filter(kind="deliberation.done").values_list("recipient__username", flat=True)
+    assert list(rate) == ["resident_a"]
+
+
+# ---- the table ---------------------------------------------------------------------------------
+
+
+def test_every_move_is_refused_from_a_state_it_does_not_start_from(people):
+    from wangge.deliberation.workflow import TABLE, matter_transition
+
+    matter = propose(people)
+    # states the database lets stand without a merge target, a case or a meeting
+    free = [s for s in Status.values if s not in (Status.MERGED, Status.REFERRED, Status.SCHEDULED)]
+    for move in TABLE:
+        if move.capability is None:
+            continue
+        for status in free:
+            if status in move.sources:
+                continue
+            Matter.objects.filter(pk=matter.pk).update(status=status)
+            with pytest.raises(Conflict):
+                matter_transition(matter=matter, action=move.action, actor=people["admin"])
+    assert Matter.objects.get(pk=matter.pk).events.count() == 1  # only the proposal

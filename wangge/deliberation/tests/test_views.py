@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from wangge.deliberation import services
+from wangge.deliberation import meetings, services
 from wangge.deliberation.models import Matter, Status
 
 from .conftest import A_GRID, B_GRID, decided, meeting_for, propose
@@ -161,7 +161,7 @@ def test_statistics_and_export_are_scoped(pages, client_of, people, tree):
     from wangge.deliberation.models import Meeting
 
     Meeting.objects.filter(pk=pages["meeting_obj"].pk).update(starts_at=timezone.now())
-    services.meeting_hold(
+    meetings.meeting_hold(
         actor=people["community_a"], meeting=pages["meeting_obj"], minutes="会议讨论了电梯加装的费用分摊。"
     )
     client = client_of("community_a")
@@ -197,7 +197,7 @@ def test_photos_and_minutes_files_are_served_to_the_place_only(people, client_of
         photos=[SimpleUploadedFile("scene.png", PNG)],
     )
     meeting = meeting_for(people)
-    services.meeting_hold(
+    meetings.meeting_hold(
         actor=people["community_a"],
         meeting=meeting,
         minutes="会议讨论了井盖维修和费用。",

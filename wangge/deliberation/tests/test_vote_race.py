@@ -16,7 +16,7 @@ from conftest import make_user
 from wangge.accounts.models import User
 from wangge.accounts.roles import Role
 from wangge.core.errors import Conflict
-from wangge.deliberation import services
+from wangge.deliberation import meetings, services
 from wangge.deliberation.models import Ballot, Home, Vote
 from wangge.regions.models import Household
 
@@ -43,7 +43,7 @@ def race(attempts) -> list[str]:
             actor = User.objects.select_related("scope_region").get(pk=user_id)
             vote = Vote.objects.get(pk=vote_id)
             barrier.wait(timeout=30)
-            services.ballot_cast(actor=actor, vote=vote, choice=choice)
+            meetings.ballot_cast(actor=actor, vote=vote, choice=choice)
             results[index] = "ok"
         except Conflict as error:
             results[index] = error.message
@@ -69,7 +69,7 @@ def household_vote(tree):
         actor=proposer, title="楼道装灯", description="楼道太黑，希望装感应灯", place=f"building:{building.pk}"
     )
     services.matter_accept(actor=grid_worker, matter=matter)
-    meeting = services.meeting_call(
+    meeting = meetings.meeting_call(
         actor=community,
         title="楼栋议事",
         place=f"building:{building.pk}",
@@ -77,7 +77,7 @@ def household_vote(tree):
         voter_rule="household",
     )
     services.matter_schedule(actor=grid_worker, matter=matter, meeting=meeting)
-    return services.vote_open(actor=community, matter=matter), building
+    return meetings.vote_open(actor=community, matter=matter), building
 
 
 def test_the_same_voter_racing_votes_once(tree):
