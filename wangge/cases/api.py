@@ -6,11 +6,12 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from wangge.accounts.roles import Role
 from wangge.core.errors import DomainError, NotFound
 from wangge.core.pagination import BoundedPagination
 from wangge.regions.models import Department
 
-from . import attachments, catalogue, selectors, services
+from . import attachments, catalogue, selectors, services, suggestions
 from .schemas import (
     AcceptIn,
     AccessItemIn,
@@ -18,6 +19,7 @@ from .schemas import (
     AccessItemUpdateIn,
     AnnotateIn,
     AnswerIn,
+    ApplySuggestionIn,
     AssignIn,
     CaseDetailOut,
     CaseOut,
@@ -42,6 +44,7 @@ from .schemas import (
     RevealIn,
     ReworkIn,
     RuleIn,
+    SuggestionsOut,
     TransferIn,
     UploadOut,
     VerifyIn,
@@ -232,6 +235,30 @@ def _register(action: str, schema, summary: str) -> None:
 
 for _action, _schema, _summary in ACTIONS:
     _register(_action, _schema, _summary)
+
+
+@router.get("/cases/{number}/suggestions", response=SuggestionsOut, summary="派单建议（前三位及置信度）")
+def case_suggestions(request: HttpRequest, number: str):
+    case = selectors.case_get(user=request.user, number=number)
+    if request.user.role == Role.RESIDENT:  # the model's guesses are for staff, not the reporter
+        raise NotFound("案件不存在，或不在您的管辖范围内")
+    view = suggestions.view_for(case, list(selectors.categories_for(region_key=case.region_key)))
+    return {
+        "rows": view["rows"],
+        "message": view["message"],
+        "outcome": view.get("outcome", "pending"),
+        "final_label": view.get("final_label", ""),
+        "auto_applied": view.get("auto_applied", False),
+    }
+
+
+@router.post("/cases/{number}/apply-suggestion", response=CaseDetailOut, summary="一键采纳派单建议（受理并派遣）")
+def apply_suggestion(request: HttpRequest, number: str, payload: ApplySuggestionIn):
+    case = selectors.case_get(user=request.user, number=number)
+    moved = suggestions.apply_suggestion(
+        case=case, code=payload.category, actor=request.user, expected_version=payload.expected_version
+    )
+    return selectors.case_detail(user=request.user, case=moved)
 
 
 @router.post("/cases/{number}/urge", response=CaseDetailOut, summary="催办")

@@ -196,6 +196,25 @@ class AcceptIn(Versioned):
     text: str = Text
 
 
+class ApplySuggestionIn(Versioned):
+    category: str = Field(min_length=1, max_length=64, description="所采纳建议的类别编码")
+
+
+class SuggestionRowOut(Schema):
+    label: str
+    name: str
+    department: str
+    confidence: float
+
+
+class SuggestionsOut(Schema):
+    rows: list[SuggestionRowOut]
+    message: str
+    outcome: str
+    final_label: str
+    auto_applied: bool
+
+
 class RejectIn(Versioned):
     reason: str = Required
 

@@ -58,6 +58,7 @@ def suggestion_view(
             "name": names.get(c["label"], c["label"]),
             "department": departments.get(c["label"], ""),
             "applicable": c["label"] in names,
+            "confidence": c["confidence"],
             "percent": round(c["confidence"] * 100),
         }
         for c in suggestion.candidates or []

@@ -27,8 +27,16 @@ BUILDING = ["楼顶私自搭建彩钢房", "违章搭建占用绿地", "一楼�
 TEXT = "单元门口垃圾堆积，好几天没人清运"
 
 
-def train():
+@pytest.fixture(autouse=True)
+def fresh_model_cache():
+    """The process keeps the loaded model and remembers a broken one by (version, checksum); on
+    SQLite ids repeat between tests, so a model marked broken here must not haunt the next test."""
     runtime.clear_cache()
+    yield
+    runtime.clear_cache()
+
+
+def train():
     ai_services.train(
         texts=GARBAGE + LAMPS + BUILDING,
         labels=["0101"] * 12 + ["0201"] * 12 + ["0301"] * 12,
@@ -249,3 +257,28 @@ def test_auto_apply_racing_a_dispatcher_one_wins_the_other_gives_way(people, cat
             outcomes.add("dispatcher")
         Category.objects.filter(code="0101").update(auto_apply=False)
     assert outcomes  # either may win; each round had exactly one winner
+
+
+# ---- the migration from dispatch_ai's rules ---------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_moves_enabled_rules_onto_the_categories():
+    from django.db.migrations.executor import MigrationExecutor
+
+    old = [("cases", "0001_initial"), ("dispatch_ai", "0001_initial")]
+    new = [("cases", "0002_category_auto_apply"), ("dispatch_ai", "0002_remove_autoapplyrule")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(old)
+    apps = executor.loader.project_state(old).apps
+    OldCategory, Rule = apps.get_model("cases", "Category"), apps.get_model("dispatch_ai", "AutoApplyRule")
+    for code in ("0101", "0201", "0301"):
+        OldCategory.objects.create(region_key="5105", code=code, name=code)
+    Rule.objects.create(label="0101", enabled=True, min_confidence=0.8)
+    Rule.objects.create(label="0201", enabled=False, min_confidence=0.6)
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(new)
+    rules = {c.code: (c.auto_apply, c.auto_apply_threshold) for c in Category.objects.all()}
+    assert rules == {"0101": (True, 0.8), "0201": (False, 0.9), "0301": (False, 0.9)}
+    assert "dispatch_ai_autoapplyrule" not in connection.introspection.table_names()

@@ -172,3 +172,23 @@ def test_a_case_filed_before_the_model_answered_still_gets_suggestions_for_dispa
     services.case_dispatch(case=case, actor=people["dispatcher_a"], expected_version=case.version, lead=catalogue["cg"])
     assert suggestion_of(case).outcome == Outcome.ACCEPTED
     assert Case.objects.get(pk=case.pk).status == Status.DISPATCHED
+
+
+def test_the_api_lists_the_suggestions_and_takes_one(reported, login, catalogue):
+    case = reported()
+    client = login("dispatcher_a")
+    body = client.get(f"/api/v1/cases/{case.number}/suggestions").json()
+    assert [r["label"] for r in body["rows"]][0] == "0101" and len(body["rows"]) == 3
+    assert body["rows"][0]["name"] == "暴露垃圾" and body["rows"][0]["department"] == catalogue["cg"].name
+    assert body["outcome"] == "pending" and 0 < body["rows"][0]["confidence"] <= 1
+    assert login("resident_a").get(f"/api/v1/cases/{case.number}/suggestions").status_code == 404
+    assert login("dispatcher_b").get(f"/api/v1/cases/{case.number}/suggestions").status_code == 404
+
+    url = f"/api/v1/cases/{case.number}/apply-suggestion"
+    payload = {"category": "0101", "expected_version": case.version}
+    assert login("dispatcher_b").post(url, payload, content_type="application/json").status_code == 404
+    response = client.post(url, payload, content_type="application/json")
+    assert response.status_code == 200 and response.json()["status"] == Status.DISPATCHED
+    again = client.post(url, payload, content_type="application/json")  # the same click, a second time
+    assert again.status_code == 409
+    assert client.get(f"/api/v1/cases/{case.number}/suggestions").json()["outcome"] == "accepted"
