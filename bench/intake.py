@@ -177,6 +177,7 @@ def start_server(port: int) -> subprocess.Popen:
         "--worker-class", "sync",
         "--backlog", "2048",
         "--log-level", "warning",
+        "--timeout", "180",
     ]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
@@ -190,7 +191,9 @@ def start_server(port: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start within 30 s")
 
 
-def post_case(port: int, token: str, point: tuple[float, float], n: int) -> tuple[int, float, bytes]:
+def post_case(
+    port: int, token: str, point: tuple[float, float], n: int, timeout: float = 30
+) -> tuple[int, float, bytes]:
     body = json.dumps(
         {
             "text": f"来电反映：小区门口垃圾堆积，第{n}件",
@@ -208,7 +211,7 @@ def post_case(port: int, token: str, point: tuple[float, float], n: int) -> tupl
         "Host": "127.0.0.1",
     }
     started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("POST", "/api/v1/hotline/cases", body=body, headers=headers)
         response = conn.getresponse()
@@ -284,7 +287,8 @@ def main():
     server = start_server(port)
     try:
         for i in range(args.workers * 4):  # warm every worker (imports, the grid index)
-            post_case(port, token, points[i % len(points)], 10**8 + i)
+            # A worker's first request imports and builds its grid index: slow on a busy machine.
+            post_case(port, token, points[i % len(points)], 10**8 + i, timeout=180)
         before = Case.objects.filter(channel=Channel.HOTLINE).count()
         connection.close()
         log(f"intake: {args.clients} clients × {args.seconds:.0f} s against {args.workers} gunicorn workers …")

@@ -31,6 +31,10 @@ def _step(request) -> str:
     return step
 
 
+def _percent(value) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
 def _chosen_rate(request) -> str:
     chosen = request.GET.get("rate", "close_rate")
     return chosen if chosen in indicators.RATE_KEYS else "close_rate"
@@ -53,6 +57,11 @@ def dashboard(request):
         "categories": [{"name": r["name"], "value": r["reported"]} for r in data["categories"]],
         "labels": {"filed": str(COUNT_LABELS["filed"]), "closed": str(COUNT_LABELS["closed"]), "cases": _("案件数")},
     }
+    # The cells of each table row, formatted here: a year's weekly trend is hundreds of cells, and a
+    # template filter call per cell cost more than the queries.
+    for table in ("children", "departments", "trend"):
+        for row in data[table]:
+            row["cells"] = [row[key] for key in COUNT_LABELS] + [_percent(row[key]) for key, *_rest in RATES]
     query = request.GET.copy()
     query.pop("region", None)
     return render(
