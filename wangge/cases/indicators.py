@@ -200,13 +200,16 @@ def cohort(*, scope: Scope, period: Period) -> QuerySet:
 # ---- reading the summary --------------------------------------------------------------------------
 
 
+WEEKLY = frozenset({Span.WEEK, Span.CATEGORY_WEEK})
+
+
 def _next(span: str, start: date) -> date:
-    return start + timedelta(days=7) if span == Span.WEEK else (start + timedelta(days=32)).replace(day=1)
+    return start + timedelta(days=7) if span in WEEKLY else (start + timedelta(days=32)).replace(day=1)
 
 
 def _first_start(span: str, day: date) -> date:
     """The first week (Monday) or month that starts on or after `day`."""
-    if span == Span.WEEK:
+    if span in WEEKLY:
         return day + timedelta(days=(7 - day.weekday()) % 7)
     return day if day.day == 1 else _next(span, day)
 
@@ -354,7 +357,7 @@ def category_rows(*, scope: Scope, period: Period) -> list[dict]:
     as one row."""
     grouped = [
         row
-        for row in summary_rows(scope=scope, period=period, units=[Span.CATEGORY_MONTH])
+        for row in summary_rows(scope=scope, period=period, units=[Span.CATEGORY_MONTH, Span.CATEGORY_WEEK])
         .values("category_id")
         .annotate(reported=Sum("reported"), closed=Sum("closed"))
         if row["reported"]

@@ -415,6 +415,7 @@ class Span(models.TextChoices):
     WEEK = "w", _("周")
     MONTH = "m", _("月")
     CATEGORY_MONTH = "c", _("月（按类别）")
+    CATEGORY_WEEK = "k", _("周（按类别）")
 
 
 class IndicatorSummary(models.Model):
@@ -425,7 +426,7 @@ class IndicatorSummary(models.Model):
 
     Day rows keep the case's own place and category. The others are coarser, so a year of a city is a
     few thousand rows: month rows keep the community (`region_key` of 12 digits), week rows the street
-    (9), both without category; category-month rows keep the street and the category
+    (9), both without category; category-month and category-week rows keep the street and the category
     (`summary.GRAIN`). Category and department are plain ids with 0 for none, so "none" is one key in
     the unique constraint (NULLs would never conflict)."""
 

@@ -58,8 +58,8 @@ COUNTS = (
 KEY = ("span", "start", "region_key", "category_id", "department_id")
 NOT_FILED = frozenset({Status.REPORTED, Status.REJECTED, Status.MERGED, Status.TRANSFERRED})
 # How much of the place each span keeps (key length), and which keep the category.
-GRAIN = {Span.DAY: 17, Span.WEEK: 9, Span.MONTH: 12, Span.CATEGORY_MONTH: 9}
-WITH_CATEGORY = frozenset({Span.DAY, Span.CATEGORY_MONTH})
+GRAIN = {Span.DAY: 17, Span.WEEK: 9, Span.MONTH: 12, Span.CATEGORY_MONTH: 9, Span.CATEGORY_WEEK: 9}
+WITH_CATEGORY = frozenset({Span.DAY, Span.CATEGORY_MONTH, Span.CATEGORY_WEEK})
 
 Fact = tuple[tuple[date, str, int, int], tuple[int, ...]]  # (day, place, category, department), counts
 
@@ -115,7 +115,7 @@ def week_of(day: date) -> date:
 
 
 def rows_of(key: tuple[date, str, int, int]) -> list[tuple]:
-    """The summary rows a case's key adds to: its day, week, month and month by category."""
+    """The summary rows a case's key adds to: its day, week, month, and month and week by category."""
     day, place, category, department = key
     month = day.replace(day=1)
     return [
@@ -123,6 +123,7 @@ def rows_of(key: tuple[date, str, int, int]) -> list[tuple]:
         (Span.WEEK, week_of(day), place[: GRAIN[Span.WEEK]], 0, department),
         (Span.MONTH, month, place[: GRAIN[Span.MONTH]], 0, department),
         (Span.CATEGORY_MONTH, month, place[: GRAIN[Span.CATEGORY_MONTH]], category, department),
+        (Span.CATEGORY_WEEK, week_of(day), place[: GRAIN[Span.CATEGORY_WEEK]], category, department),
     ]
 
 
@@ -249,13 +250,21 @@ def rebuild(*, progress: Callable[[str], None] = lambda message: None, chunk: in
         with transaction.atomic():
             _lock()
             IndicatorSummary.objects.filter(span__in=[Span.MONTH, Span.CATEGORY_MONTH], start=month).delete()
-            IndicatorSummary.objects.filter(span=Span.WEEK, start__gte=month, start__lt=following).delete()
+            IndicatorSummary.objects.filter(
+                span__in=[Span.WEEK, Span.CATEGORY_WEEK], start__gte=month, start__lt=following
+            ).delete()
             days = IndicatorSummary.objects.filter(span=Span.DAY).order_by()
             rows = {}
             for span, filter_days, bucket, with_category in (
                 (Span.WEEK, days.filter(start__gte=month, start__lt=following + timedelta(days=6)), TruncWeek, False),
                 (Span.MONTH, days.filter(start__gte=month, start__lt=following), TruncMonth, False),
                 (Span.CATEGORY_MONTH, days.filter(start__gte=month, start__lt=following), TruncMonth, True),
+                (
+                    Span.CATEGORY_WEEK,
+                    days.filter(start__gte=month, start__lt=following + timedelta(days=6)),
+                    TruncWeek,
+                    True,
+                ),
             ):
                 grouped = filter_days.annotate(
                     bucket=bucket("start"), place=Substr("region_key", 1, GRAIN[span])
