@@ -124,3 +124,23 @@ def region_key(code: str) -> str:
     if level is None:
         raise ValueError(f"not a region code: {code!r}")
     return code[: REGION_LEVELS[level]]
+
+
+# The largest id a 64-bit primary key holds; a longer number would overflow the database driver.
+MAX_RECORD_ID = 2**63 - 1
+
+
+def parse_record_id(value, *, field: str, label) -> int | None:
+    """An object's id as a form, query or API value gives it: None when empty, else a positive
+    integer. Anything else (letters, superscript or full-width digits, a number past the
+    database's range) raises a DomainError naming the field, so a view never turns it into a 500."""
+    from django.utils.translation import gettext
+
+    from .errors import DomainError
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    if not is_ascii_digits(text) or len(text) > 19 or not 0 < int(text) <= MAX_RECORD_ID:
+        raise DomainError(gettext("%(label)s编号无效") % {"label": label}, field=field)
+    return int(text)

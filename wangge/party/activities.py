@@ -20,17 +20,22 @@ from wangge.accounts.roles import MANAGE_PARTY, require
 from wangge.core import audit
 from wangge.core.errors import Conflict, DomainError
 from wangge.core.scope import in_scope
+from wangge.core.validators import parse_record_id
 from wangge.regions.models import Level
 
 from . import common
 from .contracts import ActivityType, service_confirmed
 from .models import Activity, Attendance, Claim, Member, Organisation, ServiceRecord, ServiceStatus
-from .services import member_in_scope
+from .services import approved_registration, member_in_scope
 
 CHECKIN_SALT = "wangge.party.checkin"
 # Check-in opens a little before the start and stays open a while after the end.
 CHECKIN_EARLY = datetime.timedelta(hours=1)
 CHECKIN_LATE = datetime.timedelta(hours=2)
+
+
+# More people than any activity of a community gathers; also keeps the number inside the column.
+MAX_CAPACITY = 10000
 
 
 def _member_of(user) -> Member | None:
@@ -64,6 +69,8 @@ def activity_create(
         raise DomainError(_("一次活动最长7天，长期项目请放在项目清单"), field="ends_at")
     if capacity is not None and capacity < 1:
         raise DomainError(_("人数上限至少为1，不限人数请留空"), field="capacity")
+    if capacity is not None and capacity > MAX_CAPACITY:
+        raise DomainError(_("人数上限最多为%(n)d人") % {"n": MAX_CAPACITY}, field="capacity")
     activity = Activity(
         title=common.text(title, "title", 100, label=_("活动名称"), required=True),
         activity_type=common.choice(activity_type, ActivityType, "activity_type", _("活动类型")),
@@ -108,7 +115,8 @@ def activity_sign_up(*, actor, activity: Activity, member_id: int | None = None)
         raise common.not_found(_("活动"))
     if activity.ends_at <= timezone.now():
         raise Conflict(_("活动已结束，不能报名"))
-    if member_id not in (None, ""):
+    member_id = parse_record_id(member_id, field="member_id", label=_("党员"))
+    if member_id is not None:
         require(actor, MANAGE_PARTY)
         member = Member.objects.select_related("organisation").filter(pk=member_id).first()
         if member is None or not member_in_scope(actor, member):
@@ -280,7 +288,10 @@ def service_record_create(
     """Record service done outside an activity — a member's or a unit's work on a claimed need."""
     require(actor, MANAGE_PARTY)
     community = common.region(actor, community_code, field="community_code", levels=(Level.COMMUNITY,), label=_("社区"))
-    if (member_id in (None, "")) == (organisation_id in (None, "")):
+    member_id = parse_record_id(member_id, field="member_id", label=_("党员"))
+    organisation_id = parse_record_id(organisation_id, field="organisation_id", label=_("党组织"))
+    claim_id = parse_record_id(claim_id, field="claim_id", label=_("认领"))
+    if (member_id is None) == (organisation_id is None):
         raise DomainError(_("请选择服务的党员或党组织（二选一）"), field="member_id")
     record = ServiceRecord(
         community=community,
@@ -293,16 +304,25 @@ def service_record_create(
     )
     if record.occurred_on > timezone.localdate():
         raise DomainError(_("服务日期不能晚于今天"), field="occurred_on")
-    if member_id not in (None, ""):
+    # Whoever served lives or sits in the actor's scope, or has reported to this community (双报到):
+    # the community's issuing account pays for the service, so no one else may be credited from it.
+    if member_id is not None:
         record.member = Member.objects.select_related("organisation").filter(pk=member_id).first()
-        if record.member is None or not (member_in_scope(actor, record.member) or in_scope(actor, community.key)):
+        if record.member is None or not (
+            member_in_scope(actor, record.member)
+            or approved_registration(community_key=community.key, member=record.member)
+        ):
             raise common.not_found(_("党员"), "member_id")
         record.user_id = record.member.user_id
     else:
         record.organisation = Organisation.objects.filter(pk=organisation_id).first()
-        if record.organisation is None or not (actor is None or in_scope(actor, record.organisation.region_key)):
+        if record.organisation is None or not (
+            actor is None
+            or in_scope(actor, record.organisation.region_key)
+            or approved_registration(community_key=community.key, organisation=record.organisation)
+        ):
             raise common.not_found(_("党组织"), "organisation_id")
-    if claim_id not in (None, ""):
+    if claim_id is not None:
         record.claim = Claim.objects.filter(pk=claim_id, region_key__startswith=community.key).first()
         if record.claim is None:
             raise common.not_found(_("认领"), "claim_id")

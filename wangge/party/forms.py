@@ -140,7 +140,9 @@ class ActivityForm(forms.Form):
     place = forms.CharField(label=_("地点"), max_length=200, required=False)
     starts_at = forms.DateTimeField(label=_("开始时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     ends_at = forms.DateTimeField(label=_("结束时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    capacity = forms.IntegerField(label=_("人数上限"), required=False, help_text=_("不限人数请留空"))
+    capacity = forms.IntegerField(
+        label=_("人数上限"), required=False, min_value=1, max_value=10000, help_text=_("不限人数请留空")
+    )
 
 
 class HoursForm(forms.Form):

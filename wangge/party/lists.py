@@ -8,8 +8,9 @@ from django.utils.translation import gettext as _
 
 from wangge.accounts.roles import MANAGE_PARTY, Role, require
 from wangge.core import audit
-from wangge.core.errors import Conflict, DomainError
+from wangge.core.errors import Conflict, DomainError, Forbidden
 from wangge.core.scope import in_scope
+from wangge.core.validators import parse_record_id
 from wangge.regions.models import Level
 
 from . import common
@@ -20,10 +21,12 @@ from .services import approved_registration, member_in_scope
 def _reporter(actor, *, organisation_id, member_id, community_key: str):
     """The unit organisation or member acting, with an approved registration in the community.
     Staff with MANAGE_PARTY act for anyone there; a member with an account acts for themself."""
-    if (organisation_id in (None, "")) == (member_id in (None, "")):
+    organisation_id = parse_record_id(organisation_id, field="organisation_id", label=_("党组织"))
+    member_id = parse_record_id(member_id, field="member_id", label=_("党员"))
+    if (organisation_id is None) == (member_id is None):
         raise DomainError(_("请选择认领的党组织或党员（二选一）"), field="organisation_id")
     organisation = member = None
-    if organisation_id not in (None, ""):
+    if organisation_id is not None:
         organisation = Organisation.objects.filter(pk=organisation_id).first()
         if organisation is None or not (
             actor is None or in_scope(actor, organisation.region_key) or in_scope(actor, community_key)
@@ -55,7 +58,10 @@ def _reporter(actor, *, organisation_id, member_id, community_key: str):
 @transaction.atomic
 def need_create(*, actor, title: str, region_code: str, source: str = "", description: str = "") -> Need:
     """Put a need on the list of a community, grid or micro-grid in the actor's scope. A resident
-    files a resident's need in their own grid; grid workers a grid's; party staff any source."""
+    files a resident's need in their own grid; grid workers a grid's; party staff any source. The
+    hotline and departments take no part in the community's lists (common.takes_part)."""
+    if actor is not None and not common.takes_part(actor):
+        raise Forbidden(_("您的角色不参与社区的需求清单"))
     place = common.region(
         actor, region_code, field="region_code", levels=(Level.COMMUNITY, Level.GRID, Level.MICROGRID), label=_("区域")
     )

@@ -14,7 +14,7 @@ from wangge.accounts.roles import APPROVE_REPORTING, MANAGE_PARTY, require
 from wangge.core import audit, pii
 from wangge.core.errors import Conflict, DomainError, NotFound
 from wangge.core.scope import in_scope
-from wangge.core.validators import check_id_number, check_mobile
+from wangge.core.validators import check_id_number, check_mobile, parse_record_id
 from wangge.regions.models import Building, Compound, Household, Level
 from wangge.registry.models import Resident
 from wangge.units.models import Unit
@@ -230,7 +230,8 @@ def _place_member(member: Member, actor, *, household_id, grid_code) -> None:
         member.region_key = resident.household.region_key
         return
     member.resident = resident
-    if household_id not in (None, ""):
+    household_id = parse_record_id(household_id, field="household_id", label=_("住户"))
+    if household_id is not None:
         household = Household.objects.filter(pk=household_id).first()
         if household is None or (actor is not None and not in_scope(actor, household.region_key)):
             raise common.not_found(_("住户"), "household_id")
@@ -300,7 +301,8 @@ def member_create(
     member.employer_name = common.text(employer_name, "employer_name", 120, label=_("工作单位"))
     if member.in_service and not (member.employer_id or member.employer_name):
         raise DomainError(_("在职党员须填写工作单位"), field="employer_name")
-    if user_id not in (None, ""):
+    user_id = parse_record_id(user_id, field="user_id", label=_("账号"))
+    if user_id is not None:
         from wangge.accounts.models import User
 
         member.user = User.objects.select_related("scope_region", "scope_department").filter(pk=user_id).first()
@@ -403,12 +405,14 @@ def registration_create(
     member to the community (and grid) where they live. Staff of that community enter it; a
     member with an account may enter their own."""
     community = common.region(None, community_code, field="community_code", levels=(Level.COMMUNITY,), label=_("社区"))
-    if (organisation_id in (None, "")) == (member_id in (None, "")):
+    organisation_id = parse_record_id(organisation_id, field="organisation_id", label=_("党组织"))
+    member_id = parse_record_id(member_id, field="member_id", label=_("党员"))
+    if (organisation_id is None) == (member_id is None):
         raise DomainError(_("请选择报到的党组织或党员（二选一）"), field="organisation_id")
     registration = Registration(community=community, region_key=community.key)
     registration.note = common.text(note, "note", 200, label=_("报到说明"))
     own = False
-    if organisation_id not in (None, ""):
+    if organisation_id is not None:
         organisation = Organisation.objects.filter(pk=organisation_id).first()
         if organisation is None or not (
             actor is None or in_scope(actor, organisation.region_key) or in_scope(actor, community.key)

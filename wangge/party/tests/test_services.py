@@ -475,3 +475,47 @@ def test_the_yearly_report_goes_back_to_each_employer_masked(approved, orgs, mem
     cells = [str(c.value) for row in workbook.active.iter_rows() for c in row if c.value is not None]
     assert member_a.id_masked in cells and idn(1) not in cells
     assert selectors.annual_report(user=people["party_b"], year=today.year) == {}
+
+
+# ---- who may be credited, and ids that are not ids ------------------------------------------
+
+
+def test_a_community_credits_only_members_of_its_scope_or_reported_to_it(member_a, people):
+    record = dict(community_code=B1, occurred_on=timezone.localdate(), hours=2, description="巡逻")
+    # member_a lives in community A and has not reported to B: B's issuing account must not pay them
+    with pytest.raises(NotFound) as error:
+        activities.service_record_create(actor=people["community_b"], member_id=member_a.pk, **record)
+    assert error.value.field == "member_id"
+    assert not ServiceRecord.objects.exists()
+    created = activities.service_record_create(
+        actor=people["community_a"], member_id=member_a.pk, **{**record, "community_code": A1}
+    )
+    assert created.member == member_a and created.region_key == A1
+
+
+def test_the_hotline_files_no_needs(people):
+    with pytest.raises(Forbidden):
+        lists.need_create(actor=people["hotline"], title="路灯不亮", region_code=A1)
+
+
+@pytest.mark.parametrize("bad", ["abc", "²", "１", "-3", "99999999999999999999999"])
+def test_an_id_that_is_not_a_number_names_the_field(activity, member_a, people, bad):
+    with pytest.raises(DomainError) as error:
+        activities.activity_sign_up(actor=people["community_a"], activity=activity, member_id=bad)
+    assert error.value.field == "member_id" and error.value.status == 400
+    with pytest.raises(DomainError) as error:
+        activities.service_record_create(
+            actor=people["community_a"], community_code=A1, occurred_on=timezone.localdate(), hours=1,
+            description="巡逻", organisation_id=bad,
+        )  # fmt: skip
+    assert error.value.field == "organisation_id"
+    assert not ServiceRecord.objects.exists()
+
+
+def test_an_activity_holds_at_most_ten_thousand_people(people):
+    with pytest.raises(DomainError) as error:
+        activities.activity_create(
+            actor=people["community_a"], title="广场舞", activity_type="culture", community_code=A1,
+            starts_at=soon(1), ends_at=soon(2), capacity=10**20,
+        )  # fmt: skip
+    assert error.value.field == "capacity"
