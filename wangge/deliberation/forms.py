@@ -1,6 +1,9 @@
 """Forms only parse; the services check the rules and name the field at fault."""
 
+import datetime
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Category, Choice, Majority, Rating, VoterRule
@@ -89,3 +92,13 @@ class StatsForm(forms.Form):
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [(r.key, f"{r.get_level_display()} · {r.name}") for r in regions]
+
+    def clean(self):
+        # statistics run from 2000 to a year ahead: further out the period arithmetic leaves the calendar
+        data = super().clean()
+        low, high = datetime.date(2000, 1, 1), timezone.localdate() + datetime.timedelta(days=366)
+        for field in ("start", "end"):
+            value = data.get(field)
+            if value is not None and not low <= value <= high:
+                self.add_error(field, _("日期应在2000年1月1日到明年之间"))
+        return data

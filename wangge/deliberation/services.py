@@ -20,6 +20,7 @@ from wangge.cases.models import Channel
 from wangge.core import audit
 from wangge.core.errors import Conflict, DomainError, Forbidden, NotFound
 from wangge.core.scope import in_scope
+from wangge.core.validators import is_ascii_digits
 from wangge.regions.models import Building, Compound, Level, Region
 
 from . import notices
@@ -68,7 +69,7 @@ def resolve_place(value: str) -> dict:
         raise DomainError("请选择议事范围（楼栋、小区、网格或社区）", field="place")
     kind, _, ident = value.partition(":")
     if kind in ("compound", "building"):
-        if not ident.isdigit():
+        if not is_ascii_digits(ident) or len(ident) > 18:
             raise DomainError(f"议事范围 {value} 无效", field="place")
         if kind == "compound":
             compound = Compound.objects.select_related("grid").filter(pk=int(ident)).first()

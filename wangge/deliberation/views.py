@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from wangge.accounts.models import User
 from wangge.accounts.roles import HEAR_MATTERS, KEEP_LEDGERS, PROPOSE_MATTER, RUN_MEETINGS, Role, require
 from wangge.core.errors import DomainError, Forbidden, NotFound
+from wangge.core.validators import parse_record_id
 
 from . import meetings, selectors, services
 from .forms import BallotForm, EvaluationForm, MatterForm, MeetingForm, ParticipantForm, StatsForm, TaskForm
@@ -161,10 +162,11 @@ def _date(value: str, field: str):
 
 
 def _matter_pick(user, value: str, field: str) -> Matter:
-    if not (value or "").isdigit():
+    pk = parse_record_id(value, field=field, label=_("事项"))
+    if pk is None:
         raise DomainError(_("请选择事项"), field=field)
     try:
-        return selectors.matter_get(user=user, pk=int(value))
+        return selectors.matter_get(user=user, pk=pk)
     except NotFound:
         raise DomainError(_("所选事项不存在，或不在您的管辖范围内"), field=field) from None
 
@@ -190,10 +192,8 @@ def matter_act(request, pk, action):
         elif action == "merge":
             services.matter_merge(actor=user, matter=matter, into=_matter_pick(user, post.get("into", ""), "into"))
         elif action == "schedule":
-            meeting_id = post.get("meeting", "")
-            meeting = (
-                selectors.meeting_list(user=user).filter(pk=int(meeting_id)).first() if meeting_id.isdigit() else None
-            )
+            meeting_id = parse_record_id(post.get("meeting"), field="meeting", label=_("会议"))
+            meeting = selectors.meeting_list(user=user).filter(pk=meeting_id).first() if meeting_id else None
             services.matter_schedule(actor=user, matter=matter, meeting=meeting)
         elif action == "vote_open":
             meetings.vote_open(actor=user, matter=matter, question=post.get("question", ""))
@@ -218,8 +218,8 @@ def matter_act(request, pk, action):
             services.task_add(actor=user, matter=matter, **form.cleaned_data)
             done = _("已分派任务")
         elif action == "task_done":
-            task_id = post.get("task", "")
-            task = selectors.task_get(user=user, pk=int(task_id)) if task_id.isdigit() else None
+            task_id = parse_record_id(post.get("task"), field="task", label=_("任务"))
+            task = selectors.task_get(user=user, pk=task_id) if task_id else None
             if task is None or task.matter_id != matter.pk:
                 raise DomainError(_("请选择本事项的任务"), field="task")
             services.task_done(actor=user, task=task, note=post.get("note", ""))
@@ -285,6 +285,12 @@ def meeting_detail(request, pk):
     user = request.user
     meeting = selectors.meeting_get(user=user, pk=pk)
     can_run = user.can(RUN_MEETINGS) and user.scope_key is not None and meeting.region_key.startswith(user.scope_key)
+    can_register_voters = (
+        meeting.voter_rule == VoterRule.HOUSEHOLD
+        and user.can(KEEP_LEDGERS)
+        and user.scope_key is not None
+        and meeting.region_key.startswith(user.scope_key)
+    )
     return render(
         request,
         "deliberation/meeting_detail.html",
@@ -297,14 +303,15 @@ def meeting_detail(request, pk):
             "can_run": can_run,
             "participant_form": ParticipantForm(),
             "eligible": meetings.eligible_count(meeting),
-            "can_register_voters": meeting.voter_rule == VoterRule.HOUSEHOLD
-            and user.can(KEEP_LEDGERS)
-            and user.scope_key is not None
-            and meeting.region_key.startswith(user.scope_key),
+            "can_register_voters": can_register_voters,
             "households": meeting.households().select_related("building__compound")[:500],
+            "registered_voters": Home.objects.filter(household__in=meeting.households()).count(),
+            # who votes for which room is personal: shown to the staff who register voters only
             "household_voters": Home.objects.filter(household__in=meeting.households())
             .select_related("user", "household")
-            .order_by("household_id")[:500],
+            .order_by("household_id")[:500]
+            if can_register_voters
+            else None,
         },
     )
 
@@ -324,15 +331,16 @@ def meeting_act(request, pk, action):
                 username=post.get("username", ""),
             )
         elif action == "attendance":
-            present = [value for value in post.getlist("present") if value.isdigit()]
+            present = [parse_record_id(value, field="present", label=_("参会人")) for value in post.getlist("present")]
+            present = [pk for pk in present if pk is not None]
             meetings.attendance_record(actor=user, meeting=meeting, present=present)
         elif action == "hold":
             meetings.meeting_hold(
                 actor=user, meeting=meeting, minutes=post.get("minutes", ""), files=request.FILES.getlist("files")
             )
         elif action == "voter":
-            household_id = post.get("household", "")
-            household = meeting.households().filter(pk=int(household_id)).first() if household_id.isdigit() else None
+            household_id = parse_record_id(post.get("household"), field="household", label=_("住户"))
+            household = meeting.households().filter(pk=household_id).first() if household_id else None
             if household is None:
                 raise DomainError(_("请选择本议事范围内的住户"), field="household")
             resident = User.objects.filter(username=post.get("username", "").strip(), is_active=True).first()
@@ -403,6 +411,7 @@ def statistics(request):
                 },
             },
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -413,6 +422,11 @@ def statistics_xlsx(request):
     import xlsxwriter
 
     form, region, start, end = _stats_arguments(request)
+    if form.errors:
+        reasons = [
+            f"{form.fields[name].label}：{errors[0]}" for name, errors in form.errors.items() if name in form.fields
+        ]
+        return HttpResponse("；".join(reasons), status=400, content_type="text/plain; charset=utf-8")
     figures = selectors.statistics(user=request.user, region_key=region.key, start=start, end=end)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})

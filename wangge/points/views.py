@@ -23,6 +23,7 @@ from wangge.accounts.roles import (
     require,
 )
 from wangge.core.errors import DomainError
+from wangge.core.validators import is_ascii_digits
 
 from . import scores, selectors, services
 from .exports import XLSX, workbook
@@ -254,8 +255,8 @@ def movement_reverse(request, pk):
         _refusal(request, error)
     else:
         messages.success(request, _("已冲正：%(label)s") % {"label": movement.label})
-    account_id = request.POST.get("account", "")
-    if account_id.isdigit():
+    # back to the statement the reversal was made from; a mangled id only loses that convenience
+    if is_ascii_digits(account_id := request.POST.get("account", "")) and len(account_id) <= 18:
         return redirect("points:account_detail", pk=int(account_id))
     return redirect("points:account_list")
 

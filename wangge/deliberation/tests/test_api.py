@@ -65,6 +65,9 @@ def test_bad_input_names_the_field_and_writes_nothing(people, client_of):
         client, BASE, {"title": "晾衣架", "description": "楼顶晾晒区没有", "place": A_GRID, "lng": 0, "lat": 0}
     )
     assert response.status_code == 400 and response.json()["field"] == "lng"
+    for place in ("compound:²", "building:１", "compound:99999999999999999999999"):
+        response = post(client, BASE, {"title": "晾衣架", "description": "楼顶晾晒区没有", "place": place})
+        assert response.status_code == 400 and response.json()["field"] == "place", place
     assert Matter.objects.count() == before
 
 

@@ -240,3 +240,36 @@ def test_staff_register_household_voters_in_their_scope(people, client_of, build
     assert client_of("resident_a").post(url, {"username": "r2", "household": household.pk}).status_code == 403
     assert client_of("gridworker_b").post(url, {"username": "r2", "household": household.pk}).status_code == 404
     assert Home.objects.count() == 1
+
+
+def test_only_the_staff_who_register_voters_see_who_votes_for_which_room(people, client_of, building):
+    from wangge.deliberation.models import Home
+
+    meeting = meeting_for(people, place=f"building:{building.pk}", rule="household")
+    household = building.households.order_by("room").first()
+    Home.objects.create(user=people["r1"], household=household)
+    url = reverse("deliberation:meeting_detail", args=[meeting.pk])
+    staff_page = client_of("gridworker_a").get(url).content.decode()
+    assert "r1" in staff_page and "已登记 1 户投票人" not in staff_page
+    neighbour_page = client_of("r5").get(url)
+    assert neighbour_page.status_code == 200
+    assert "已登记 1 户投票人" in neighbour_page.content.decode()
+    assert neighbour_page.context["household_voters"] is None
+
+
+@pytest.mark.parametrize("bad", ["9999-12-31", "0001-01-01"])
+def test_statistics_refuse_dates_far_out_with_the_field(pages, client_of, bad):
+    field = "start" if bad.startswith("0") else "end"
+    for url in (pages["stats"], reverse("deliberation:statistics_xlsx")):
+        response = client_of("community_a").get(url, {field: bad})
+        assert response.status_code == 400
+        assert "日期应在2000年1月1日到明年之间" in response.content.decode()
+
+
+def test_ids_that_are_not_numbers_name_the_field(people, client_of):
+    matter = propose(people)
+    services.matter_accept(actor=people["gridworker_a"], matter=matter)
+    url = reverse("deliberation:matter_act", args=[matter.pk, "schedule"])
+    response = client_of("gridworker_a").post(url, {"meeting": "²"}, follow=True)
+    assert "会议编号无效" in response.content.decode()
+    assert Matter.objects.get(pk=matter.pk).status == matter.status
