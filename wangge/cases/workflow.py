@@ -35,6 +35,7 @@ from wangge.notify.services import notify
 
 from . import recipients, sla, summary
 from .attachments import attach
+from .contracts import case_moved
 from .models import (
     CLOCK_RUNNING,
     OPEN,
@@ -417,6 +418,9 @@ def case_transition(
                     link=case_link(fresh),
                     target=fresh,
                 )
+    case_moved.send(
+        sender=Case, case=fresh, action=action, from_status=from_status, to_status=fresh.status, actor=actor
+    )
     # Last, so the summary rows this move adds to stay locked only until the commit.
     summary.record(counted_before, summary.fact(fresh))
     return fresh

@@ -36,7 +36,7 @@ from .models import (
     Support,
     Task,
 )
-from .selectors import progress, takes_part
+from .selectors import CASE_DONE, progress, takes_part
 from .workflow import matter_transition
 
 NOT_FOUND = "议事事项不存在，或不在您的管辖范围内"
@@ -396,6 +396,12 @@ def task_done(*, actor, task: Task, note: str = "") -> Task:
     audit.record(
         actor=actor, verb="matter.task_done", target=matter, scope_key=matter.region_key, after={"task": task.pk}
     )
+    _finish_when_all_done(matter, actor)
+    return task
+
+
+def _finish_when_all_done(matter: Matter, actor) -> None:
+    """The matter is carried out when its last task or case is done: the system moves it on."""
     done, total = progress(matter)
     if matter.status == Status.IN_PROGRESS and done == total:
         matter_transition(
@@ -407,7 +413,24 @@ def task_done(*, actor, task: Task, note: str = "") -> Task:
             note="全部任务完成",
         )
         notices.ready_to_rate(matter)
-    return task
+
+
+def on_case_moved(sender, *, case, to_status, from_status, actor, **kwargs) -> None:
+    """A case filed for a decision closed: when it was the matter's last open piece, finish the
+    matter (inside the case's own transaction, so both commit or neither)."""
+    if to_status not in CASE_DONE or from_status in CASE_DONE:
+        return
+    task = Task.objects.select_related("matter").filter(case=case).first()
+    if task is None:
+        return
+    audit.record(
+        actor=actor,
+        verb="matter.case_done",
+        target=task.matter,
+        scope_key=task.matter.region_key,
+        after={"task": task.pk, "case": case.number},
+    )
+    _finish_when_all_done(task.matter, actor)
 
 
 @transaction.atomic

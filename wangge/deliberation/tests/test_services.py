@@ -414,3 +414,31 @@ def test_every_move_is_refused_from_a_state_it_does_not_start_from(people):
             with pytest.raises(Conflict):
                 matter_transition(matter=matter, action=move.action, actor=people["admin"])
     assert Matter.objects.get(pk=matter.pk).events.count() == 1  # only the proposal
+
+
+def test_closing_the_last_case_finishes_the_matter_in_the_same_transaction(people):
+    from wangge.cases import services as case_services
+    from wangge.cases.models import Category
+
+    matter = decided(people)
+    task = services.task_add(
+        actor=people["community_a"],
+        matter=matter,
+        title="清理井道杂物",
+        deadline=later(),
+        owner_name="城管",
+        as_case=True,
+    )
+    case = Case.objects.get(pk=task.case_id)
+    category = Category.objects.create(region_key=case.region_key[:4], code="0801", name="意见建议", kind="suggestion")
+    case_services.case_answer(
+        case=case,
+        actor=people["community_a"],
+        expected_version=case.version,
+        text="物业已清理完毕，现场已核实",
+        category=category,
+    )
+    matter.refresh_from_db()
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.CLOSED
+    assert matter.status == Status.DONE and matter.done_at is not None
+    assert AuditEvent.objects.filter(verb="matter.case_done", target_id=str(matter.pk)).exists()
