@@ -3,6 +3,7 @@ each endpoint finds the object through a scoped selector (out of scope is the sa
 missing) and calls one service."""
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.pagination import paginate
 
@@ -49,6 +50,6 @@ def vote(request: HttpRequest, matter_id: int, payload: BallotIn):
     matter = selectors.matter_get(user=request.user, pk=matter_id)
     current = Vote.objects.filter(matter=matter).first()
     if current is None:
-        raise DomainError("该事项尚未发起表决", field="matter_id")
+        raise DomainError(_("该事项尚未发起表决"), field="matter_id")
     ballot = meetings.ballot_cast(actor=request.user, vote=current, choice=payload.choice)
     return Status(201, {"vote_id": current.pk, "choice": ballot.choice})

@@ -6,6 +6,7 @@ import datetime
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.accounts.models import User
 from wangge.accounts.roles import RUN_MEETINGS, require
@@ -51,19 +52,19 @@ def meeting_call(
 ) -> Meeting:
     """Call a meeting for a place in the caller's scope, with the voting rules it will use."""
     require(actor, RUN_MEETINGS)
-    title = _text(title, field="title", label="会议名称", low=2, high=100)
-    venue = _text(venue, field="venue", label="地点", low=0, high=100, required=False)
+    title = _text(title, field="title", label=_("会议名称"), low=2, high=100)
+    venue = _text(venue, field="venue", label=_("地点"), low=0, high=100, required=False)
     if starts_at is None:
-        raise DomainError("请填写召开时间", field="starts_at")
+        raise DomainError(_("请填写召开时间"), field="starts_at")
     if voter_rule not in VoterRule.values:
-        raise DomainError("表决资格应为「每户一票」或「到会居民代表每人一票」", field="voter_rule")
+        raise DomainError(_("表决资格应为「每户一票」或「到会居民代表每人一票」"), field="voter_rule")
     if majority not in Majority.values:
-        raise DomainError("通过规则应为「过半数」或「三分之二以上」", field="majority")
+        raise DomainError(_("通过规则应为「过半数」或「三分之二以上」"), field="majority")
     if not isinstance(quorum_percent, int) or not 1 <= quorum_percent <= 100:
-        raise DomainError("参与率下限应为1到100之间的整数", field="quorum_percent")
+        raise DomainError(_("参与率下限应为1到100之间的整数"), field="quorum_percent")
     where = resolve_place(place)
     if actor is not None and not in_scope(actor, where["region_key"]):
-        raise DomainError("只能为您管辖范围内的楼栋、小区、网格或社区召集议事", field="place")
+        raise DomainError(_("只能为您管辖范围内的楼栋、小区、网格或社区召集议事"), field="place")
     meeting = Meeting.objects.create(
         title=title,
         starts_at=starts_at,
@@ -86,7 +87,7 @@ def meeting_call(
 
 def _meeting_staff(actor, meeting: Meeting) -> None:
     require(actor, RUN_MEETINGS)
-    _staff_scope_or_404(actor, meeting.region_key, "议事会议不存在，或不在您的管辖范围内")
+    _staff_scope_or_404(actor, meeting.region_key, _("议事会议不存在，或不在您的管辖范围内"))
 
 
 @transaction.atomic
@@ -94,21 +95,23 @@ def participant_invite(*, actor, meeting: Meeting, category: str, name: str = ""
     """Invite someone by category; representatives who will vote need their account named."""
     _meeting_staff(actor, meeting)
     if category not in Category.values:
-        raise DomainError("请选择参会类别", field="category")
+        raise DomainError(_("请选择参会类别"), field="category")
     user = None
     username = (username or "").strip()
     if username:
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None or not takes_part(user, meeting.region_key):
-            raise DomainError(f"账号 {username} 不存在，或不属于本议事范围", field="username")
-    name = _text(name or (str(user) if user else ""), field="name", label="姓名或单位", low=2, high=100)
+            raise DomainError(
+                _("账号 %(username)s 不存在，或不属于本议事范围") % {"username": username}, field="username"
+            )
+    name = _text(name or (str(user) if user else ""), field="name", label=_("姓名或单位"), low=2, high=100)
     if category == Category.REPRESENTATIVE and user is None:
-        raise DomainError("居民代表须填写账号，才能参加表决", field="username")
+        raise DomainError(_("居民代表须填写账号，才能参加表决"), field="username")
     try:
         with transaction.atomic():
             participant = Participant.objects.create(meeting=meeting, category=category, name=name, user=user)
     except IntegrityError:
-        raise Conflict(f"{name} 已在参会名单中", field="username") from None
+        raise Conflict(_("%(name)s 已在参会名单中") % {"name": name}, field="username") from None
     audit.record(
         actor=actor,
         verb="meeting.invite",
@@ -124,12 +127,13 @@ def attendance_record(*, actor, meeting: Meeting, present: list[int]) -> int:
     """Mark who attended (the rest did not). Returns how many attended."""
     _meeting_staff(actor, meeting)
     if Vote.objects.filter(meeting=meeting, published_at__isnull=False).exists():
-        raise Conflict("本次会议已有表决结果公布，出席情况不能再修改", field="present")
+        raise Conflict(_("本次会议已有表决结果公布，出席情况不能再修改"), field="present")
     ids = {int(i) for i in present}
     unknown = ids - set(meeting.participants.values_list("pk", flat=True))
     if unknown:
         raise DomainError(
-            "参会人员编号 " + "、".join(map(str, sorted(unknown))) + " 不在本次会议名单中", field="present"
+            _("参会人员编号 %(ids)s 不在本次会议名单中") % {"ids": "、".join(map(str, sorted(unknown)))},
+            field="present",
         )
     meeting.participants.update(attended=False)
     count = meeting.participants.filter(pk__in=ids).update(attended=True)
@@ -147,9 +151,9 @@ def attendance_record(*, actor, meeting: Meeting, present: list[int]) -> int:
 def meeting_hold(*, actor, meeting: Meeting, minutes: str, files=()) -> Meeting:
     """Record the meeting as held, with its minutes and attachments."""
     _meeting_staff(actor, meeting)
-    minutes = _text(minutes, field="minutes", label="会议纪要", low=10, high=10000)
+    minutes = _text(minutes, field="minutes", label=_("会议纪要"), low=10, high=10000)
     if meeting.status != MeetingStatus.PLANNED:
-        raise Conflict("会议已召开，纪要已记录", field="minutes")
+        raise Conflict(_("会议已召开，纪要已记录"), field="minutes")
     checked = _files(files, allow_pdf=True)
     Meeting.objects.filter(pk=meeting.pk).update(status=MeetingStatus.HELD, minutes=minutes, updated_at=timezone.now())
     for content, kind, name in checked:
@@ -167,8 +171,8 @@ def meeting_hold(*, actor, meeting: Meeting, minutes: str, files=()) -> Meeting:
 def comment_add(*, actor, meeting: Meeting, text: str) -> Comment:
     """Anyone of the place comments online, before or after the meeting."""
     if actor is None or not takes_part(actor, meeting.region_key):
-        raise NotFound("议事会议不存在，或不在您的管辖范围内")
-    text = _text(text, field="text", label="意见", low=2, high=1000)
+        raise NotFound(_("议事会议不存在，或不在您的管辖范围内"))
+    text = _text(text, field="text", label=_("意见"), low=2, high=1000)
     comment = Comment.objects.create(
         meeting=meeting, author=actor, text=text, after_meeting=meeting.status == MeetingStatus.HELD
     )
@@ -186,10 +190,16 @@ def vote_open(*, actor, matter: Matter, question: str = "") -> Vote:
     matter = _locked(matter)
     _staff_scope_or_404(actor, matter.region_key)
     if matter.status != Status.SCHEDULED:
-        raise Conflict("只有已列入议程的事项可以发起表决", field="status")
+        raise Conflict(_("只有已列入议程的事项可以发起表决"), field="status")
     if Vote.objects.filter(matter=matter).exists():
-        raise Conflict("该事项已经发起过表决", code="duplicate")
-    question = _text(question or f"是否同意：{matter.title}", field="question", label="表决事项", low=2, high=200)
+        raise Conflict(_("该事项已经发起过表决"), code="duplicate")
+    question = _text(
+        question or _("是否同意：%(title)s") % {"title": matter.title},
+        field="question",
+        label=_("表决事项"),
+        low=2,
+        high=200,
+    )
     vote = Vote.objects.create(meeting=matter.meeting, matter=matter, question=question)
     audit.record(actor=actor, verb="vote.open", target=vote, scope_key=matter.region_key, after={"question": question})
     notices.vote_opened(vote)
@@ -209,23 +219,23 @@ def ballot_cast(*, actor, vote: Vote, choice: str) -> Ballot:
     vote = Vote.objects.select_related("meeting", "matter").get(pk=vote.pk)
     meeting = vote.meeting
     if actor is None or not takes_part(actor, vote.matter.region_key):
-        raise NotFound("表决不存在，或不在您的管辖范围内")
+        raise NotFound(_("表决不存在，或不在您的管辖范围内"))
     if choice not in Choice.values:
-        raise DomainError("请选择同意、反对或弃权", field="choice")
+        raise DomainError(_("请选择同意、反对或弃权"), field="choice")
     if vote.published_at is not None:
-        raise Conflict("表决结果已公布，不能再投票", code="published")
+        raise Conflict(_("表决结果已公布，不能再投票"), code="published")
     household = None
     if meeting.voter_rule == VoterRule.HOUSEHOLD:
         home = Home.objects.select_related("household").filter(user=actor).first()
         if home is None or not meeting.households().filter(pk=home.household_id).exists():
-            raise Forbidden("本次表决每户一票：您的账号未登记为本议事范围内住户的投票人")
+            raise Forbidden(_("本次表决每户一票：您的账号未登记为本议事范围内住户的投票人"))
         household = home.household
     else:
         representative = meeting.participants.filter(user=actor, category=Category.REPRESENTATIVE).first()
         if representative is None:
-            raise Forbidden("本次表决由到会居民代表投票：您不是本次会议的居民代表")
+            raise Forbidden(_("本次表决由到会居民代表投票：您不是本次会议的居民代表"))
         if not representative.attended:
-            raise Forbidden("本次表决由到会居民代表投票：您未登记出席")
+            raise Forbidden(_("本次表决由到会居民代表投票：您未登记出席"))
     try:
         with transaction.atomic():
             ballot = Ballot.objects.create(vote=vote, voter=actor, household=household, choice=choice)
@@ -234,11 +244,11 @@ def ballot_cast(*, actor, vote: Vote, choice: str) -> Ballot:
             household is not None
             and Ballot.objects.filter(vote=vote, household=household).exclude(voter=actor).exists()
         ):
-            raise Conflict("您家已有家庭成员投过票，每户只能投一票", code="duplicate") from None
-        raise Conflict("您已经投过票了，每人只能投一票", code="duplicate") from None
+            raise Conflict(_("您家已有家庭成员投过票，每户只能投一票"), code="duplicate") from None
+        raise Conflict(_("您已经投过票了，每人只能投一票"), code="duplicate") from None
     except DatabaseError:
         # The vote was published between our check and the insert: the trigger refused it.
-        raise Conflict("表决结果已公布，不能再投票", code="published") from None
+        raise Conflict(_("表决结果已公布，不能再投票"), code="published") from None
     audit.record(actor=actor, verb="vote.ballot", target=vote, scope_key=vote.matter.region_key)
     return ballot
 
@@ -261,9 +271,9 @@ def vote_publish(*, actor, vote: Vote) -> Vote:
     nor its ballots can change (the database refuses)."""
     require(actor, RUN_MEETINGS)
     vote = Vote.objects.select_for_update(of=("self",)).select_related("meeting", "matter").get(pk=vote.pk)
-    _staff_scope_or_404(actor, vote.matter.region_key, "表决不存在，或不在您的管辖范围内")
+    _staff_scope_or_404(actor, vote.matter.region_key, _("表决不存在，或不在您的管辖范围内"))
     if vote.published_at is not None:
-        raise Conflict("表决结果已公布，不能更改", code="published")
+        raise Conflict(_("表决结果已公布，不能更改"), code="published")
     counts = {c: 0 for c in Choice.values}
     for choice in Ballot.objects.filter(vote=vote).values_list("choice", flat=True):
         counts[choice] += 1
@@ -295,7 +305,7 @@ def vote_publish(*, actor, vote: Vote) -> Vote:
         scope_key=vote.matter.region_key,
         after={"eligible": eligible, **counts, "quorum_met": quorum_met, "passed": passed},
     )
-    note = f"应投 {eligible}，同意 {counts['yes']}，反对 {counts['no']}，弃权 {counts['abstain']}"
+    note = _("应投 %(eligible)d，同意 %(yes)d，反对 %(no)d，弃权 %(abstain)d") % {"eligible": eligible, **counts}
     if passed:
         matter_transition(
             matter=vote.matter, action="pass", actor=actor, by_system=True, note=note, changes={"decided_at": now}
@@ -306,6 +316,6 @@ def vote_publish(*, actor, vote: Vote) -> Vote:
             action="fail",
             actor=actor,
             by_system=True,
-            note=note + ("" if quorum_met else "（未达参与率）"),
+            note=note + ("" if quorum_met else _("（未达参与率）")),
         )
     return vote

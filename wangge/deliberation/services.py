@@ -12,6 +12,8 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.accounts.models import User
 from wangge.accounts.roles import HEAR_MATTERS, PROPOSE_MATTER, RUN_MEETINGS, Role, require
@@ -39,7 +41,7 @@ from .models import (
 from .selectors import CASE_DONE, progress, takes_part
 from .workflow import matter_transition
 
-NOT_FOUND = "议事事项不存在，或不在您的管辖范围内"
+NOT_FOUND = gettext_lazy("议事事项不存在，或不在您的管辖范围内")
 MAX_FILES = 9
 CHINA_BOUNDS = (73.4, 3.8, 135.1, 53.6)
 
@@ -54,11 +56,11 @@ def supports_needed() -> int:
 def _text(value, *, field: str, label: str, low: int, high: int, required: bool = True) -> str:
     value = (value or "").strip()
     if "\x00" in value:
-        raise DomainError(f"{label}中含有空字符（NUL）", field=field)
+        raise DomainError(_("%(label)s中含有空字符（NUL）") % {"label": label}, field=field)
     if required and len(value) < low:
-        raise DomainError(f"请填写{label}（至少{low}个字）", field=field)
+        raise DomainError(_("请填写%(label)s（至少%(low)d个字）") % {"label": label, "low": low}, field=field)
     if len(value) > high:
-        raise DomainError(f"{label}不能超过{high}字", field=field)
+        raise DomainError(_("%(label)s不能超过%(high)d字") % {"label": label, "high": high}, field=field)
     return value
 
 
@@ -66,15 +68,15 @@ def resolve_place(value: str) -> dict:
     """Parse a place: a community or grid code, `compound:<id>` or `building:<id>`."""
     value = (value or "").strip()
     if not value:
-        raise DomainError("请选择议事范围（楼栋、小区、网格或社区）", field="place")
-    kind, _, ident = value.partition(":")
+        raise DomainError(_("请选择议事范围（楼栋、小区、网格或社区）"), field="place")
+    kind, __, ident = value.partition(":")
     if kind in ("compound", "building"):
         if not is_ascii_digits(ident) or len(ident) > 18:
-            raise DomainError(f"议事范围 {value} 无效", field="place")
+            raise DomainError(_("议事范围 %(value)s 无效") % {"value": value}, field="place")
         if kind == "compound":
             compound = Compound.objects.select_related("grid").filter(pk=int(ident)).first()
             if compound is None:
-                raise DomainError(f"小区 {ident} 不存在", field="place")
+                raise DomainError(_("小区 %(id)s 不存在") % {"id": ident}, field="place")
             return {
                 "level": PlaceLevel.COMPOUND,
                 "region": compound.grid,
@@ -84,7 +86,7 @@ def resolve_place(value: str) -> dict:
             }
         building = Building.objects.select_related("compound__grid").filter(pk=int(ident)).first()
         if building is None:
-            raise DomainError(f"楼栋 {ident} 不存在", field="place")
+            raise DomainError(_("楼栋 %(id)s 不存在") % {"id": ident}, field="place")
         return {
             "level": PlaceLevel.BUILDING,
             "region": building.compound.grid,
@@ -94,9 +96,9 @@ def resolve_place(value: str) -> dict:
         }
     region = Region.objects.filter(code=value).first()
     if region is None:
-        raise DomainError(f"区域代码 {value} 不存在", field="place")
+        raise DomainError(_("区域代码 %(value)s 不存在") % {"value": value}, field="place")
     if region.level not in (Level.COMMUNITY, Level.GRID):
-        raise DomainError("议事范围只能是楼栋、小区、网格或社区", field="place")
+        raise DomainError(_("议事范围只能是楼栋、小区、网格或社区"), field="place")
     level = PlaceLevel.COMMUNITY if region.level == Level.COMMUNITY else PlaceLevel.GRID
     return {"level": level, "region": region, "compound": None, "building": None, "region_key": region.key}
 
@@ -105,31 +107,33 @@ def _files(files, *, allow_pdf: bool) -> list[tuple[ContentFile, str, str]]:
     """Check uploads by their first bytes; returns (content, type, name) for each."""
     files = list(files or [])
     if len(files) > MAX_FILES:
-        raise DomainError(f"每次最多上传 {MAX_FILES} 个文件", field="photos")
+        raise DomainError(_("每次最多上传 %(n)d 个文件") % {"n": MAX_FILES}, field="photos")
     checked = []
     for file in files:
         name = os.path.basename(getattr(file, "name", "") or "")[:120]
         data = file.read()
         if not data:
-            raise DomainError(f"文件 {name} 是空文件", field="photos")
+            raise DomainError(_("文件 %(name)s 是空文件") % {"name": name}, field="photos")
         if len(data) > max_bytes():
-            raise DomainError(f"文件 {name} 超过上限 {max_bytes() // 1024} KB", field="photos")
+            raise DomainError(
+                _("文件 %(name)s 超过上限 %(kb)d KB") % {"name": name, "kb": max_bytes() // 1024}, field="photos"
+            )
         kind = sniff(data[:16]) or ("application/pdf" if allow_pdf and data.startswith(b"%PDF-") else None)
         if kind is None:
-            allowed = "JPEG、PNG、WebP 图片或 PDF" if allow_pdf else "JPEG、PNG 或 WebP 图片"
-            raise DomainError(f"文件 {name} 不是 {allowed}", field="photos")
+            allowed = _("JPEG、PNG、WebP 图片或 PDF") if allow_pdf else _("JPEG、PNG 或 WebP 图片")
+            raise DomainError(_("文件 %(name)s 不是 %(allowed)s") % {"name": name, "allowed": allowed}, field="photos")
         checked.append((ContentFile(data), kind, name))
     return checked
 
 
 def _in_place_or_404(user, region_key: str) -> None:
     if user is not None and not takes_part(user, region_key):
-        raise NotFound(NOT_FOUND)
+        raise NotFound(str(NOT_FOUND))
 
 
 def _staff_scope_or_404(user, region_key: str, message: str = NOT_FOUND) -> None:
     if user is not None and not in_scope(user, region_key):
-        raise NotFound(message)
+        raise NotFound(str(message))
 
 
 def _locked(matter: Matter) -> Matter:
@@ -158,21 +162,21 @@ def matter_propose(
 ) -> Matter:
     """A resident (or a grid worker for one) raises a matter for a place of their own."""
     require(actor, PROPOSE_MATTER)
-    title = _text(title, field="title", label="标题", low=2, high=100)
-    description = _text(description, field="description", label="事项描述", low=5, high=2000)
-    address = _text(address, field="address", label="位置", low=0, high=200, required=False)
-    on_behalf_of = _text(on_behalf_of, field="on_behalf_of", label="代提居民姓名", low=0, high=50, required=False)
+    title = _text(title, field="title", label=_("标题"), low=2, high=100)
+    description = _text(description, field="description", label=_("事项描述"), low=5, high=2000)
+    address = _text(address, field="address", label=_("位置"), low=0, high=200, required=False)
+    on_behalf_of = _text(on_behalf_of, field="on_behalf_of", label=_("代提居民姓名"), low=0, high=50, required=False)
     if on_behalf_of and actor.role == Role.RESIDENT:
-        raise DomainError("居民请以本人名义提事", field="on_behalf_of")
+        raise DomainError(_("居民请以本人名义提事"), field="on_behalf_of")
     if (lng is None) != (lat is None):
-        raise DomainError("经度和纬度须同时提供", field="lng" if lng is None else "lat")
+        raise DomainError(_("经度和纬度须同时提供"), field="lng" if lng is None else "lat")
     if lng is not None:
         west, south, east, north = CHINA_BOUNDS
         if not (math.isfinite(lng) and math.isfinite(lat) and west <= lng <= east and south <= lat <= north):
-            raise DomainError("位置不在中国境内，请检查经纬度", field="lng")
+            raise DomainError(_("位置不在中国境内，请检查经纬度"), field="lng")
     where = resolve_place(place)
     if not takes_part(actor, where["region_key"]):
-        raise DomainError("只能为本人所在的楼栋、小区、网格或社区提事", field="place")
+        raise DomainError(_("只能为本人所在的楼栋、小区、网格或社区提事"), field="place")
     checked = _files(photos, allow_pdf=False)
     matter = Matter.objects.create(
         title=title,
@@ -207,20 +211,26 @@ def matter_support(*, actor, matter: Matter) -> Matter:
     matter = _locked(matter)
     _in_place_or_404(actor, matter.region_key)
     if matter.status != Status.PROPOSED:
-        raise Conflict(f"事项当前状态为「{matter.get_status_display()}」，不再征集附议", field="status")
+        raise Conflict(
+            _("事项当前状态为「%(status)s」，不再征集附议") % {"status": matter.get_status_display()}, field="status"
+        )
     if matter.proposer_id == actor.pk:
-        raise DomainError("不能附议自己提出的事项", field="matter")
+        raise DomainError(_("不能附议自己提出的事项"), field="matter")
     try:
         with transaction.atomic():
             Support.objects.create(matter=matter, user=actor)
     except IntegrityError:
-        raise Conflict("您已经附议过这个事项", code="duplicate") from None
+        raise Conflict(_("您已经附议过这个事项"), code="duplicate") from None
     Matter.objects.filter(pk=matter.pk).update(support_count=F("support_count") + 1)
     matter.refresh_from_db()
     audit.record(actor=actor, verb="matter.support", target=matter, scope_key=matter.region_key)
     if matter.support_count >= supports_needed():
         matter_transition(
-            matter=matter, action="supported", actor=actor, by_system=True, note=f"附议 {matter.support_count} 人"
+            matter=matter,
+            action="supported",
+            actor=actor,
+            by_system=True,
+            note=_("附议 %(n)d 人") % {"n": matter.support_count},
         )
         notices.hearing(matter)
     return matter
@@ -235,7 +245,7 @@ def matter_accept(*, actor, matter: Matter, note: str = "") -> Matter:
         matter=matter,
         action="accept",
         actor=actor,
-        note=_text(note, field="note", label="说明", low=0, high=500, required=False),
+        note=_text(note, field="note", label=_("说明"), low=0, high=500, required=False),
     )
 
 
@@ -244,12 +254,20 @@ def matter_merge(*, actor, matter: Matter, into: Matter) -> Matter:
     """A duplicate joins the matter it repeats; its supporters count for that one."""
     require(actor, HEAR_MATTERS)
     if into is None or into.pk == matter.pk:
-        raise DomainError("请选择另一个事项作为合并目标", field="into")
-    _staff_scope_or_404(actor, into.region_key, "合并目标不存在，或不在您的管辖范围内")
+        raise DomainError(_("请选择另一个事项作为合并目标"), field="into")
+    _staff_scope_or_404(actor, into.region_key, _("合并目标不存在，或不在您的管辖范围内"))
     if into.is_finished or into.merged_into_id:
-        raise DomainError(f"合并目标「{into.title}」已{into.get_status_display()}，不能再合并进去", field="into")
+        raise DomainError(
+            _("合并目标「%(title)s」已%(status)s，不能再合并进去")
+            % {"title": into.title, "status": into.get_status_display()},
+            field="into",
+        )
     matter = matter_transition(
-        matter=matter, action="merge", actor=actor, changes={"merged_into": into}, note=f"合并到「{into.title}」"
+        matter=matter,
+        action="merge",
+        actor=actor,
+        changes={"merged_into": into},
+        note=_("合并到「%(title)s」") % {"title": into.title},
     )
     moved = Support.objects.filter(matter=matter).exclude(user__in=Support.objects.filter(matter=into).values("user"))
     moved = moved.exclude(user_id=into.proposer_id)
@@ -264,7 +282,7 @@ def matter_merge(*, actor, matter: Matter, into: Matter) -> Matter:
 
 def matter_answer(*, actor, matter: Matter, answer: str) -> Matter:
     """What was simply a question is answered and closed."""
-    answer = _text(answer, field="answer", label="答复内容", low=5, high=2000)
+    answer = _text(answer, field="answer", label=_("答复内容"), low=5, high=2000)
     return matter_transition(matter=matter, action="answer", actor=actor, changes={"answer": answer}, note=answer)
 
 
@@ -302,9 +320,17 @@ def matter_refer(*, actor, matter: Matter, note: str = "") -> Matter:
     matter = _locked(matter)
     _staff_scope_or_404(actor, matter.region_key)
     if matter.status not in (Status.PROPOSED, Status.HEARING):
-        raise Conflict(f"事项当前状态为「{matter.get_status_display()}」，不能转为案件", field="status")
-    note = _text(note, field="note", label="说明", low=0, high=500, required=False)
-    case = _file_case(actor=actor, matter=matter, text=f"【居民议事转办】{matter.title}：{matter.description}"[:2000])
+        raise Conflict(
+            _("事项当前状态为「%(status)s」，不能转为案件") % {"status": matter.get_status_display()}, field="status"
+        )
+    note = _text(note, field="note", label=_("说明"), low=0, high=500, required=False)
+    case = _file_case(
+        actor=actor,
+        matter=matter,
+        text=(
+            _("【居民议事转办】%(title)s：%(description)s") % {"title": matter.title, "description": matter.description}
+        )[:2000],
+    )
     return matter_transition(
         matter=matter, action="refer", actor=actor, changes={"case": case}, note=note or case.number
     )
@@ -316,10 +342,14 @@ def matter_schedule(*, actor, matter: Matter, meeting: Meeting) -> Matter:
 
     require(actor, HEAR_MATTERS)
     if meeting is None or not open_meetings_for(matter).filter(pk=meeting.pk).exists():
-        raise DomainError("请选择一个筹备中、且范围包含该事项的议事会议", field="meeting")
+        raise DomainError(_("请选择一个筹备中、且范围包含该事项的议事会议"), field="meeting")
     _staff_scope_or_404(actor, matter.region_key)
     return matter_transition(
-        matter=matter, action="schedule", actor=actor, changes={"meeting": meeting}, note=f"列入「{meeting.title}」"
+        matter=matter,
+        action="schedule",
+        actor=actor,
+        changes={"meeting": meeting},
+        note=_("列入「%(title)s」") % {"title": meeting.title},
     )
 
 
@@ -342,12 +372,12 @@ def task_add(
     matter = _locked(matter)
     _staff_scope_or_404(actor, matter.region_key)
     if matter.status not in (Status.DECIDED, Status.IN_PROGRESS):
-        raise Conflict("只有表决通过的事项可以分派办理任务", field="status")
-    title = _text(title, field="title", label="任务内容", low=2, high=200)
+        raise Conflict(_("只有表决通过的事项可以分派办理任务"), field="status")
+    title = _text(title, field="title", label=_("任务内容"), low=2, high=200)
     if deadline is None:
-        raise DomainError("请填写完成期限", field="deadline")
+        raise DomainError(_("请填写完成期限"), field="deadline")
     if deadline < timezone.localdate():
-        raise DomainError("完成期限不能早于今天", field="deadline")
+        raise DomainError(_("完成期限不能早于今天"), field="deadline")
     owner = None
     owner_username = (owner_username or "").strip()
     if owner_username:
@@ -357,11 +387,22 @@ def task_add(
             or owner.scope_key is None
             or not (matter.region_key.startswith(owner.scope_key) or owner.scope_key.startswith(matter.region_key))
         ):
-            raise DomainError(f"账号 {owner_username} 不存在，或与本事项所在区域无关", field="owner_username")
+            raise DomainError(
+                _("账号 %(username)s 不存在，或与本事项所在区域无关") % {"username": owner_username},
+                field="owner_username",
+            )
     owner_name = _text(
-        owner_name or (str(owner) if owner else ""), field="owner_name", label="责任人或单位", low=2, high=100
+        owner_name or (str(owner) if owner else ""), field="owner_name", label=_("责任人或单位"), low=2, high=100
     )
-    case = _file_case(actor=actor, matter=matter, text=f"【议事决定】{matter.title}：{title}") if as_case else None
+    case = (
+        _file_case(
+            actor=actor,
+            matter=matter,
+            text=_("【议事决定】%(title)s：%(task)s") % {"title": matter.title, "task": title},
+        )
+        if as_case
+        else None
+    )
     task = Task.objects.create(
         matter=matter, title=title, deadline=deadline, owner=owner, owner_name=owner_name, case=case
     )
@@ -385,12 +426,12 @@ def task_done(*, actor, task: Task, note: str = "") -> Task:
     is_owner = actor is not None and task.owner_id == actor.pk
     if not is_owner:
         require(actor, RUN_MEETINGS)
-        _staff_scope_or_404(actor, matter.region_key, "任务不存在，或不在您的管辖范围内")
+        _staff_scope_or_404(actor, matter.region_key, _("任务不存在，或不在您的管辖范围内"))
     if task.case_id:
-        raise DomainError("该任务是案件，随案件结案自动完成", field="task")
+        raise DomainError(_("该任务是案件，随案件结案自动完成"), field="task")
     if task.done_at is not None:
-        raise Conflict("该任务已完成", field="task")
-    note = _text(note, field="note", label="完成情况", low=0, high=1000, required=False)
+        raise Conflict(_("该任务已完成"), field="task")
+    note = _text(note, field="note", label=_("完成情况"), low=0, high=1000, required=False)
     Task.objects.filter(pk=task.pk).update(done_at=timezone.now(), note=note)
     task.refresh_from_db()
     audit.record(
@@ -410,7 +451,7 @@ def _finish_when_all_done(matter: Matter, actor) -> None:
             actor=actor,
             by_system=True,
             changes={"done_at": timezone.now()},
-            note="全部任务完成",
+            note=_("全部任务完成"),
         )
         notices.ready_to_rate(matter)
 
@@ -438,7 +479,7 @@ def matter_finish(*, actor, matter: Matter) -> Matter:
     """Mark the matter done once every task and case is done (cases close in their own app)."""
     done, total = progress(matter)
     if total == 0 or done < total:
-        raise Conflict(f"还有 {total - done} 项任务或案件未完成，不能办结", field="status")
+        raise Conflict(_("还有 %(n)d 项任务或案件未完成，不能办结") % {"n": total - done}, field="status")
     matter = matter_transition(matter=matter, action="finish", actor=actor, changes={"done_at": timezone.now()})
     notices.ready_to_rate(matter)
     return matter
@@ -456,20 +497,20 @@ def matter_close(*, actor, matter: Matter) -> Matter:
 def evaluation_add(*, actor, matter: Matter, rating: str, comment: str = "") -> Evaluation:
     """A resident of the place rates the result of a done matter, once."""
     if actor is None:
-        raise Forbidden("请登录后评价")
+        raise Forbidden(_("请登录后评价"))
     _in_place_or_404(actor, matter.region_key)
     if actor.role != Role.RESIDENT:
-        raise Forbidden("只有本议事范围内的居民可以评价办理结果")
+        raise Forbidden(_("只有本议事范围内的居民可以评价办理结果"))
     if matter.status != Status.DONE:
-        raise Conflict("事项办结后才能评价", field="status")
+        raise Conflict(_("事项办结后才能评价"), field="status")
     if rating not in Rating.values:
-        raise DomainError("请选择满意、基本满意或不满意", field="rating")
-    comment = _text(comment, field="comment", label="意见", low=0, high=500, required=False)
+        raise DomainError(_("请选择满意、基本满意或不满意"), field="rating")
+    comment = _text(comment, field="comment", label=_("意见"), low=0, high=500, required=False)
     try:
         with transaction.atomic():
             evaluation = Evaluation.objects.create(matter=matter, rater=actor, rating=rating, comment=comment)
     except IntegrityError:
-        raise Conflict("您已经评价过这个事项", code="duplicate") from None
+        raise Conflict(_("您已经评价过这个事项"), code="duplicate") from None
     audit.record(
         actor=actor, verb="matter.evaluate", target=matter, scope_key=matter.region_key, after={"rating": rating}
     )
@@ -486,10 +527,10 @@ def home_set(*, actor, user: User, household) -> Home:
 
     require(actor, KEEP_LEDGERS)
     if actor is not None and not in_scope(actor, household.region_key):
-        raise NotFound("住户不存在，或不在您的管辖范围内")
+        raise NotFound(_("住户不存在，或不在您的管辖范围内"))
     if user.role != Role.RESIDENT:
-        raise DomainError("只有居民账号可以登记为住户投票人", field="user")
-    home, _ = Home.objects.update_or_create(user=user, defaults={"household": household})
+        raise DomainError(_("只有居民账号可以登记为住户投票人"), field="user")
+    home, __ = Home.objects.update_or_create(user=user, defaults={"household": household})
     audit.record(
         actor=actor, verb="home.set", target=user, scope_key=household.region_key, after={"household": household.pk}
     )

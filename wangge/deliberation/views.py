@@ -214,7 +214,7 @@ def matter_act(request, pk, action):
             if not form.is_valid():
                 field, errors = next(iter(form.errors.items()))
                 label = form.fields[field].label if field in form.fields else ""
-                raise DomainError(f"{label}：{errors[0]}", field=field)
+                raise DomainError(_("%(label)s：%(error)s") % {"label": label, "error": errors[0]}, field=field)
             services.task_add(actor=user, matter=matter, **form.cleaned_data)
             done = _("已分派任务")
         elif action == "task_done":
@@ -424,7 +424,9 @@ def statistics_xlsx(request):
     form, region, start, end = _stats_arguments(request)
     if form.errors:
         reasons = [
-            f"{form.fields[name].label}：{errors[0]}" for name, errors in form.errors.items() if name in form.fields
+            _("%(label)s：%(error)s") % {"label": form.fields[name].label, "error": errors[0]}
+            for name, errors in form.errors.items()
+            if name in form.fields
         ]
         return HttpResponse("；".join(reasons), status=400, content_type="text/plain; charset=utf-8")
     figures = selectors.statistics(user=request.user, region_key=region.key, start=start, end=end)

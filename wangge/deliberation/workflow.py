@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.accounts.roles import HEAR_MATTERS, RUN_MEETINGS, require
 from wangge.core import audit
@@ -31,17 +33,17 @@ class Move:
 
 S = Status
 TABLE = [
-    Move("supported", "附议人数达到要求", frozenset({S.PROPOSED}), S.HEARING, None),
-    Move("accept", "受理听事", frozenset({S.PROPOSED}), S.HEARING, HEAR_MATTERS),
-    Move("merge", "合并重复事项", frozenset({S.PROPOSED, S.HEARING}), S.MERGED, HEAR_MATTERS),
-    Move("answer", "答复办结", frozenset({S.PROPOSED, S.HEARING}), S.ANSWERED, HEAR_MATTERS),
-    Move("refer", "转为案件", frozenset({S.PROPOSED, S.HEARING}), S.REFERRED, HEAR_MATTERS),
-    Move("schedule", "列入议事议程", frozenset({S.HEARING}), S.SCHEDULED, HEAR_MATTERS),
-    Move("pass", "表决通过", frozenset({S.SCHEDULED}), S.DECIDED, None),
-    Move("fail", "表决未通过", frozenset({S.SCHEDULED}), S.REJECTED, None),
-    Move("start", "开始协同办事", frozenset({S.DECIDED}), S.IN_PROGRESS, RUN_MEETINGS),
-    Move("finish", "办结", frozenset({S.IN_PROGRESS}), S.DONE, RUN_MEETINGS),
-    Move("close", "结束评价", frozenset({S.DONE}), S.CLOSED, RUN_MEETINGS),
+    Move("supported", gettext_lazy("附议人数达到要求"), frozenset({S.PROPOSED}), S.HEARING, None),
+    Move("accept", gettext_lazy("受理听事"), frozenset({S.PROPOSED}), S.HEARING, HEAR_MATTERS),
+    Move("merge", gettext_lazy("合并重复事项"), frozenset({S.PROPOSED, S.HEARING}), S.MERGED, HEAR_MATTERS),
+    Move("answer", gettext_lazy("答复办结"), frozenset({S.PROPOSED, S.HEARING}), S.ANSWERED, HEAR_MATTERS),
+    Move("refer", gettext_lazy("转为案件"), frozenset({S.PROPOSED, S.HEARING}), S.REFERRED, HEAR_MATTERS),
+    Move("schedule", gettext_lazy("列入议事议程"), frozenset({S.HEARING}), S.SCHEDULED, HEAR_MATTERS),
+    Move("pass", gettext_lazy("表决通过"), frozenset({S.SCHEDULED}), S.DECIDED, None),
+    Move("fail", gettext_lazy("表决未通过"), frozenset({S.SCHEDULED}), S.REJECTED, None),
+    Move("start", gettext_lazy("开始协同办事"), frozenset({S.DECIDED}), S.IN_PROGRESS, RUN_MEETINGS),
+    Move("finish", gettext_lazy("办结"), frozenset({S.IN_PROGRESS}), S.DONE, RUN_MEETINGS),
+    Move("close", gettext_lazy("结束评价"), frozenset({S.DONE}), S.CLOSED, RUN_MEETINGS),
 ]
 MOVES = {move.action: move for move in TABLE}
 
@@ -67,16 +69,17 @@ def matter_transition(
     with transaction.atomic():
         current = Matter.objects.select_for_update().filter(pk=matter.pk).first()
         if current is None:
-            raise NotFound("议事事项不存在，或不在您的管辖范围内")
+            raise NotFound(_("议事事项不存在，或不在您的管辖范围内"))
         if move.capability is None and not by_system:
-            raise Conflict(f"「{move.label}」由系统自动完成")
+            raise Conflict(_("「%(act)s」由系统自动完成") % {"act": move.label})
         if move.capability is not None and not by_system and actor is not None:
             require(actor, move.capability)
             if not in_scope(actor, current.region_key):
-                raise NotFound("议事事项不存在，或不在您的管辖范围内")
+                raise NotFound(_("议事事项不存在，或不在您的管辖范围内"))
         if current.status not in move.sources:
             raise Conflict(
-                f"事项当前状态为「{current.get_status_display()}」，不能{move.label}",
+                _("事项当前状态为「%(status)s」，不能%(act)s")
+                % {"status": current.get_status_display(), "act": move.label},
                 code="wrong_status",
                 field="status",
             )
