@@ -22,7 +22,7 @@ from wangge.cases.models import Channel
 from wangge.core import audit
 from wangge.core.errors import Conflict, DomainError, Forbidden, NotFound
 from wangge.core.scope import in_scope
-from wangge.core.validators import is_ascii_digits
+from wangge.core.validators import parse_record_id
 from wangge.regions.models import Building, Compound, Level, Region
 
 from . import notices
@@ -71,10 +71,14 @@ def resolve_place(value: str) -> dict:
         raise DomainError(_("请选择议事范围（楼栋、小区、网格或社区）"), field="place")
     kind, __, ident = value.partition(":")
     if kind in ("compound", "building"):
-        if not is_ascii_digits(ident) or len(ident) > 18:
+        try:
+            pk = parse_record_id(ident, field="place", label=_("议事范围"))
+        except DomainError:
+            pk = None
+        if pk is None:
             raise DomainError(_("议事范围 %(value)s 无效") % {"value": value}, field="place")
         if kind == "compound":
-            compound = Compound.objects.select_related("grid").filter(pk=int(ident)).first()
+            compound = Compound.objects.select_related("grid").filter(pk=pk).first()
             if compound is None:
                 raise DomainError(_("小区 %(id)s 不存在") % {"id": ident}, field="place")
             return {
@@ -84,7 +88,7 @@ def resolve_place(value: str) -> dict:
                 "building": None,
                 "region_key": compound.region_key,
             }
-        building = Building.objects.select_related("compound__grid").filter(pk=int(ident)).first()
+        building = Building.objects.select_related("compound__grid").filter(pk=pk).first()
         if building is None:
             raise DomainError(_("楼栋 %(id)s 不存在") % {"id": ident}, field="place")
         return {

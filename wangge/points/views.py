@@ -23,7 +23,7 @@ from wangge.accounts.roles import (
     require,
 )
 from wangge.core.errors import DomainError
-from wangge.core.validators import is_ascii_digits
+from wangge.core.validators import parse_record_id
 
 from . import scores, selectors, services
 from .exports import XLSX, workbook
@@ -256,8 +256,12 @@ def movement_reverse(request, pk):
     else:
         messages.success(request, _("已冲正：%(label)s") % {"label": movement.label})
     # back to the statement the reversal was made from; a mangled id only loses that convenience
-    if is_ascii_digits(account_id := request.POST.get("account", "")) and len(account_id) <= 18:
-        return redirect("points:account_detail", pk=int(account_id))
+    try:
+        account_id = parse_record_id(request.POST.get("account"), field="account", label=_("积分账户"))
+    except DomainError:
+        account_id = None
+    if account_id is not None:
+        return redirect("points:account_detail", pk=account_id)
     return redirect("points:account_list")
 
 

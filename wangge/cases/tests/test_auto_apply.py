@@ -27,15 +27,6 @@ BUILDING = ["楼顶私自搭建彩钢房", "违章搭建占用绿地", "一楼�
 TEXT = "单元门口垃圾堆积，好几天没人清运"
 
 
-@pytest.fixture(autouse=True)
-def fresh_model_cache():
-    """The process keeps the loaded model and remembers a broken one by (version, checksum); on
-    SQLite ids repeat between tests, so a model marked broken here must not haunt the next test."""
-    runtime.clear_cache()
-    yield
-    runtime.clear_cache()
-
-
 def train():
     ai_services.train(
         texts=GARBAGE + LAMPS + BUILDING,
