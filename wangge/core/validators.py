@@ -144,3 +144,31 @@ def parse_record_id(value, *, field: str, label) -> int | None:
     if not is_ascii_digits(text) or len(text) > 19 or not 0 < int(text) <= MAX_RECORD_ID:
         raise DomainError(gettext("%(label)s编号无效") % {"label": label}, field=field)
     return int(text)
+
+
+def parse_text(value, field: str, limit: int, *, label, required: bool = False, min_length: int = 1) -> str:
+    """Typed text as a form, an API body or a spreadsheet cell gives it: trimmed, None as empty,
+    and a whole number such as 13800001234.0 (Excel stores phones and codes as numbers) written
+    without its fraction. Raises a DomainError naming the field when required text is missing or
+    shorter than `min_length`, longer than `limit`, or holds a NUL (which PostgreSQL refuses)."""
+    from django.utils.translation import gettext
+
+    from .errors import DomainError
+
+    if value is None:
+        text = ""
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = str(value).strip()
+    if "\x00" in text:
+        raise DomainError(gettext("%(label)s中含有空字符（NUL）") % {"label": label}, field=field)
+    if required and len(text) < max(min_length, 1):
+        if min_length > 1:
+            message = gettext("请填写%(label)s（至少%(n)d个字）") % {"label": label, "n": min_length}
+        else:
+            message = gettext("请填写%(label)s") % {"label": label}
+        raise DomainError(message, field=field)
+    if len(text) > limit:
+        raise DomainError(gettext("%(label)s不能超过%(n)d个字") % {"label": label, "n": limit}, field=field)
+    return text

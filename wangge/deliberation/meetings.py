@@ -13,6 +13,7 @@ from wangge.accounts.roles import RUN_MEETINGS, require
 from wangge.core import audit
 from wangge.core.errors import Conflict, DomainError, Forbidden, NotFound
 from wangge.core.scope import in_scope
+from wangge.core.validators import parse_text
 
 from . import notices
 from .models import (
@@ -32,7 +33,7 @@ from .models import (
     VoterRule,
 )
 from .selectors import takes_part
-from .services import _files, _locked, _staff_scope_or_404, _text, resolve_place
+from .services import _files, _locked, _staff_scope_or_404, resolve_place
 from .workflow import matter_transition
 
 # ---- 3 社区议事 deliberate ----------------------------------------------------------------------
@@ -52,8 +53,8 @@ def meeting_call(
 ) -> Meeting:
     """Call a meeting for a place in the caller's scope, with the voting rules it will use."""
     require(actor, RUN_MEETINGS)
-    title = _text(title, field="title", label=_("会议名称"), low=2, high=100)
-    venue = _text(venue, field="venue", label=_("地点"), low=0, high=100, required=False)
+    title = parse_text(title, field="title", label=_("会议名称"), limit=100, required=True, min_length=2)
+    venue = parse_text(venue, field="venue", label=_("地点"), limit=100)
     if starts_at is None:
         raise DomainError(_("请填写召开时间"), field="starts_at")
     if voter_rule not in VoterRule.values:
@@ -104,7 +105,9 @@ def participant_invite(*, actor, meeting: Meeting, category: str, name: str = ""
             raise DomainError(
                 _("账号 %(username)s 不存在，或不属于本议事范围") % {"username": username}, field="username"
             )
-    name = _text(name or (str(user) if user else ""), field="name", label=_("姓名或单位"), low=2, high=100)
+    name = parse_text(
+        name or (str(user) if user else ""), field="name", label=_("姓名或单位"), limit=100, required=True, min_length=2
+    )
     if category == Category.REPRESENTATIVE and user is None:
         raise DomainError(_("居民代表须填写账号，才能参加表决"), field="username")
     try:
@@ -151,7 +154,7 @@ def attendance_record(*, actor, meeting: Meeting, present: list[int]) -> int:
 def meeting_hold(*, actor, meeting: Meeting, minutes: str, files=()) -> Meeting:
     """Record the meeting as held, with its minutes and attachments."""
     _meeting_staff(actor, meeting)
-    minutes = _text(minutes, field="minutes", label=_("会议纪要"), low=10, high=10000)
+    minutes = parse_text(minutes, field="minutes", label=_("会议纪要"), limit=10000, required=True, min_length=10)
     if meeting.status != MeetingStatus.PLANNED:
         raise Conflict(_("会议已召开，纪要已记录"), field="minutes")
     checked = _files(files, allow_pdf=True)
@@ -172,7 +175,7 @@ def comment_add(*, actor, meeting: Meeting, text: str) -> Comment:
     """Anyone of the place comments online, before or after the meeting."""
     if actor is None or not takes_part(actor, meeting.region_key):
         raise NotFound(_("议事会议不存在，或不在您的管辖范围内"))
-    text = _text(text, field="text", label=_("意见"), low=2, high=1000)
+    text = parse_text(text, field="text", label=_("意见"), limit=1000, required=True, min_length=2)
     comment = Comment.objects.create(
         meeting=meeting, author=actor, text=text, after_meeting=meeting.status == MeetingStatus.HELD
     )
@@ -193,12 +196,13 @@ def vote_open(*, actor, matter: Matter, question: str = "") -> Vote:
         raise Conflict(_("只有已列入议程的事项可以发起表决"), field="status")
     if Vote.objects.filter(matter=matter).exists():
         raise Conflict(_("该事项已经发起过表决"), code="duplicate")
-    question = _text(
+    question = parse_text(
         question or _("是否同意：%(title)s") % {"title": matter.title},
         field="question",
         label=_("表决事项"),
-        low=2,
-        high=200,
+        limit=200,
+        required=True,
+        min_length=2,
     )
     vote = Vote.objects.create(meeting=matter.meeting, matter=matter, question=question)
     audit.record(actor=actor, verb="vote.open", target=vote, scope_key=matter.region_key, after={"question": question})

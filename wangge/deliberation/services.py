@@ -22,7 +22,7 @@ from wangge.cases.models import Channel
 from wangge.core import audit
 from wangge.core.errors import Conflict, DomainError, Forbidden, NotFound
 from wangge.core.scope import in_scope
-from wangge.core.validators import parse_record_id
+from wangge.core.validators import parse_record_id, parse_text
 from wangge.regions.models import Building, Compound, Level, Region
 
 from . import notices
@@ -51,17 +51,6 @@ def supports_needed() -> int:
 
 
 # ---- small checks ---------------------------------------------------------------------------
-
-
-def _text(value, *, field: str, label: str, low: int, high: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise DomainError(_("%(label)s中含有空字符（NUL）") % {"label": label}, field=field)
-    if required and len(value) < low:
-        raise DomainError(_("请填写%(label)s（至少%(low)d个字）") % {"label": label, "low": low}, field=field)
-    if len(value) > high:
-        raise DomainError(_("%(label)s不能超过%(high)d字") % {"label": label, "high": high}, field=field)
-    return value
 
 
 def resolve_place(value: str) -> dict:
@@ -166,10 +155,12 @@ def matter_propose(
 ) -> Matter:
     """A resident (or a grid worker for one) raises a matter for a place of their own."""
     require(actor, PROPOSE_MATTER)
-    title = _text(title, field="title", label=_("标题"), low=2, high=100)
-    description = _text(description, field="description", label=_("事项描述"), low=5, high=2000)
-    address = _text(address, field="address", label=_("位置"), low=0, high=200, required=False)
-    on_behalf_of = _text(on_behalf_of, field="on_behalf_of", label=_("代提居民姓名"), low=0, high=50, required=False)
+    title = parse_text(title, field="title", label=_("标题"), limit=100, required=True, min_length=2)
+    description = parse_text(
+        description, field="description", label=_("事项描述"), limit=2000, required=True, min_length=5
+    )
+    address = parse_text(address, field="address", label=_("位置"), limit=200)
+    on_behalf_of = parse_text(on_behalf_of, field="on_behalf_of", label=_("代提居民姓名"), limit=50)
     if on_behalf_of and actor.role == Role.RESIDENT:
         raise DomainError(_("居民请以本人名义提事"), field="on_behalf_of")
     if (lng is None) != (lat is None):
@@ -249,7 +240,7 @@ def matter_accept(*, actor, matter: Matter, note: str = "") -> Matter:
         matter=matter,
         action="accept",
         actor=actor,
-        note=_text(note, field="note", label=_("说明"), low=0, high=500, required=False),
+        note=parse_text(note, field="note", label=_("说明"), limit=500),
     )
 
 
@@ -286,7 +277,7 @@ def matter_merge(*, actor, matter: Matter, into: Matter) -> Matter:
 
 def matter_answer(*, actor, matter: Matter, answer: str) -> Matter:
     """What was simply a question is answered and closed."""
-    answer = _text(answer, field="answer", label=_("答复内容"), low=5, high=2000)
+    answer = parse_text(answer, field="answer", label=_("答复内容"), limit=2000, required=True, min_length=5)
     return matter_transition(matter=matter, action="answer", actor=actor, changes={"answer": answer}, note=answer)
 
 
@@ -327,7 +318,7 @@ def matter_refer(*, actor, matter: Matter, note: str = "") -> Matter:
         raise Conflict(
             _("事项当前状态为「%(status)s」，不能转为案件") % {"status": matter.get_status_display()}, field="status"
         )
-    note = _text(note, field="note", label=_("说明"), low=0, high=500, required=False)
+    note = parse_text(note, field="note", label=_("说明"), limit=500)
     case = _file_case(
         actor=actor,
         matter=matter,
@@ -377,7 +368,7 @@ def task_add(
     _staff_scope_or_404(actor, matter.region_key)
     if matter.status not in (Status.DECIDED, Status.IN_PROGRESS):
         raise Conflict(_("只有表决通过的事项可以分派办理任务"), field="status")
-    title = _text(title, field="title", label=_("任务内容"), low=2, high=200)
+    title = parse_text(title, field="title", label=_("任务内容"), limit=200, required=True, min_length=2)
     if deadline is None:
         raise DomainError(_("请填写完成期限"), field="deadline")
     if deadline < timezone.localdate():
@@ -395,8 +386,13 @@ def task_add(
                 _("账号 %(username)s 不存在，或与本事项所在区域无关") % {"username": owner_username},
                 field="owner_username",
             )
-    owner_name = _text(
-        owner_name or (str(owner) if owner else ""), field="owner_name", label=_("责任人或单位"), low=2, high=100
+    owner_name = parse_text(
+        owner_name or (str(owner) if owner else ""),
+        field="owner_name",
+        label=_("责任人或单位"),
+        limit=100,
+        required=True,
+        min_length=2,
     )
     case = (
         _file_case(
@@ -435,7 +431,7 @@ def task_done(*, actor, task: Task, note: str = "") -> Task:
         raise DomainError(_("该任务是案件，随案件结案自动完成"), field="task")
     if task.done_at is not None:
         raise Conflict(_("该任务已完成"), field="task")
-    note = _text(note, field="note", label=_("完成情况"), low=0, high=1000, required=False)
+    note = parse_text(note, field="note", label=_("完成情况"), limit=1000)
     Task.objects.filter(pk=task.pk).update(done_at=timezone.now(), note=note)
     task.refresh_from_db()
     audit.record(
@@ -509,7 +505,7 @@ def evaluation_add(*, actor, matter: Matter, rating: str, comment: str = "") -> 
         raise Conflict(_("事项办结后才能评价"), field="status")
     if rating not in Rating.values:
         raise DomainError(_("请选择满意、基本满意或不满意"), field="rating")
-    comment = _text(comment, field="comment", label=_("意见"), low=0, high=500, required=False)
+    comment = parse_text(comment, field="comment", label=_("意见"), limit=500)
     try:
         with transaction.atomic():
             evaluation = Evaluation.objects.create(matter=matter, rater=actor, rating=rating, comment=comment)

@@ -20,7 +20,7 @@ from wangge.accounts.roles import MANAGE_PARTY, require
 from wangge.core import audit
 from wangge.core.errors import Conflict, DomainError
 from wangge.core.scope import in_scope
-from wangge.core.validators import parse_record_id
+from wangge.core.validators import parse_record_id, parse_text
 from wangge.regions.models import Level
 
 from . import common
@@ -72,11 +72,11 @@ def activity_create(
     if capacity is not None and capacity > MAX_CAPACITY:
         raise DomainError(_("人数上限最多为%(n)d人") % {"n": MAX_CAPACITY}, field="capacity")
     activity = Activity(
-        title=common.text(title, "title", 100, label=_("活动名称"), required=True),
+        title=parse_text(title, "title", 100, label=_("活动名称"), required=True),
         activity_type=common.choice(activity_type, ActivityType, "activity_type", _("活动类型")),
         community=community,
         region_key=community.key,
-        place=common.text(place, "place", 120, label=_("地点")),
+        place=parse_text(place, "place", 120, label=_("地点")),
         starts_at=starts_at,
         ends_at=ends_at,
         capacity=capacity,
@@ -299,7 +299,7 @@ def service_record_create(
         activity_type=common.choice(activity_type, ActivityType, "activity_type", _("服务类型")),
         occurred_on=common.date(occurred_on, "occurred_on", _("服务日期")),
         hours=common.hours(hours),
-        description=common.text(description, "description", 200, label=_("服务内容"), required=True),
+        description=parse_text(description, "description", 200, label=_("服务内容"), required=True),
         recorded_by=actor if actor is not None and actor.pk else None,
     )
     if record.occurred_on > timezone.localdate():
@@ -390,7 +390,7 @@ def service_confirm(*, actor, record: ServiceRecord) -> ServiceRecord:
 def service_reject(*, actor, record: ServiceRecord, reason: str) -> ServiceRecord:
     """The community does not confirm a record (not there, wrong hours), saying why."""
     record = _move(actor, record, ServiceStatus.REJECTED)
-    reason = common.text(reason, "reason", 200, label=_("退回原因"), required=True)
+    reason = parse_text(reason, "reason", 200, label=_("退回原因"), required=True)
     record.status, record.reason = ServiceStatus.REJECTED, reason
     record.save(update_fields=["status", "reason", "updated_at"])
     audit.record(

@@ -12,15 +12,6 @@ from wangge.core.scope import in_scope
 from wangge.regions.models import Level, Region
 
 
-def text(value, field: str, limit: int, *, label: str, required: bool = False) -> str:
-    value = "" if value is None else str(value).strip()
-    if required and not value:
-        raise DomainError(_("请填写%(label)s") % {"label": label}, field=field)
-    if len(value) > limit:
-        raise DomainError(_("%(label)s不能超过%(n)d个字") % {"label": label, "n": limit}, field=field)
-    return value
-
-
 def choice(value, choices, field: str, label: str) -> str:
     value = "" if value is None else str(value).strip()
     if value not in choices.values:

@@ -10,7 +10,7 @@ from wangge.accounts.roles import MANAGE_PARTY, Role, require
 from wangge.core import audit
 from wangge.core.errors import Conflict, DomainError, Forbidden
 from wangge.core.scope import in_scope
-from wangge.core.validators import parse_record_id
+from wangge.core.validators import parse_record_id, parse_text
 from wangge.regions.models import Level
 
 from . import common
@@ -70,8 +70,8 @@ def need_create(*, actor, title: str, region_code: str, source: str = "", descri
     elif actor is not None and not actor.can(MANAGE_PARTY):
         source = NeedSource.GRID
     need = Need(
-        title=common.text(title, "title", 100, label=_("需求"), required=True),
-        description=common.text(description, "description", 2000, label=_("说明")),
+        title=parse_text(title, "title", 100, label=_("需求"), required=True),
+        description=parse_text(description, "description", 2000, label=_("说明")),
         source=common.choice(source or NeedSource.COMMUNITY, NeedSource, "source", _("来源")),
         region=place,
         region_key=place.key,
@@ -94,8 +94,8 @@ def offer_create(
         actor, organisation_id=organisation_id, member_id=member_id, community_key=community.key
     )
     offer = Offer(
-        title=common.text(title, "title", 100, label=_("资源"), required=True),
-        description=common.text(description, "description", 2000, label=_("说明")),
+        title=parse_text(title, "title", 100, label=_("资源"), required=True),
+        description=parse_text(description, "description", 2000, label=_("说明")),
         organisation=organisation,
         member=member,
         community=community,
@@ -114,8 +114,8 @@ def project_create(*, actor, title: str, community_code: str, description: str =
     require(actor, MANAGE_PARTY)
     community = common.region(actor, community_code, field="community_code", levels=(Level.COMMUNITY,), label=_("社区"))
     project = Project(
-        title=common.text(title, "title", 100, label=_("项目"), required=True),
-        description=common.text(description, "description", 2000, label=_("说明")),
+        title=parse_text(title, "title", 100, label=_("项目"), required=True),
+        description=parse_text(description, "description", 2000, label=_("说明")),
         community=community,
         region_key=community.key,
     )
@@ -168,7 +168,7 @@ def need_claim(*, actor, need: Need, organisation_id=None, member_id=None, note:
         organisation=organisation,
         member=member,
         region_key=need.region_key,
-        note=common.text(note, "note", 200, label=_("说明")),
+        note=parse_text(note, "note", 200, label=_("说明")),
         claimed_by=actor if actor is not None and actor.pk else None,
     )
     _save_claim(claim, _("已认领过该需求"))
@@ -194,7 +194,7 @@ def project_join(*, actor, project: Project, organisation_id=None, member_id=Non
         organisation=organisation,
         member=member,
         region_key=project.region_key,
-        note=common.text(note, "note", 200, label=_("说明")),
+        note=parse_text(note, "note", 200, label=_("说明")),
         claimed_by=actor if actor is not None and actor.pk else None,
     )
     _save_claim(claim, _("已加入该项目"))
@@ -218,7 +218,7 @@ def offer_claim(*, actor, offer: Offer, community_code: str = "", note: str = ""
         offer=offer,
         community=community,
         region_key=offer.region_key,
-        note=common.text(note, "note", 200, label=_("说明")),
+        note=parse_text(note, "note", 200, label=_("说明")),
         claimed_by=actor if actor is not None and actor.pk else None,
     )
     _save_claim(claim, _("社区已认领该资源"))

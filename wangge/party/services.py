@@ -14,7 +14,7 @@ from wangge.accounts.roles import APPROVE_REPORTING, MANAGE_PARTY, require
 from wangge.core import audit, pii
 from wangge.core.errors import Conflict, DomainError, NotFound
 from wangge.core.scope import in_scope
-from wangge.core.validators import check_id_number, check_mobile, parse_record_id
+from wangge.core.validators import check_id_number, check_mobile, parse_record_id, parse_text
 from wangge.regions.models import Building, Compound, Household, Level
 from wangge.registry.models import Resident
 from wangge.units.models import Unit
@@ -116,10 +116,10 @@ def organisation_create(
     as covered by a party organisation. Party secretaries, community staff, administrators."""
     require(actor, MANAGE_PARTY)
     organisation = Organisation(
-        name=common.text(name, "name", 120, label=_("名称"), required=True),
+        name=parse_text(name, "name", 120, label=_("名称"), required=True),
         kind=common.choice(kind, OrgKind, "kind", _("组织类型")),
         category=common.choice(category, OrgCategory, "category", _("组织类别")),
-        secretary=common.text(secretary, "secretary", 50, label=_("书记")),
+        secretary=parse_text(secretary, "secretary", 50, label=_("书记")),
         founded_on=founded_on,
     )
     levels = KIND_LEVELS[organisation.kind] if organisation.category == OrgCategory.TERRITORIAL else ALL_PLACES
@@ -187,7 +187,7 @@ def organisation_update(
         raise common.not_found(_("党组织"))
     before = audit.snapshot(organisation)
     if name is not None:
-        organisation.name = common.text(name, "name", 120, label=_("名称"), required=True)
+        organisation.name = parse_text(name, "name", 120, label=_("名称"), required=True)
         if (
             Organisation.objects.filter(region_id=organisation.region_id, name=organisation.name)
             .exclude(pk=organisation.pk)
@@ -202,7 +202,7 @@ def organisation_update(
         if any(KIND_DEPTH[child.kind] <= depth for child in organisation.children.all()):
             raise DomainError(_("新类型不能高于或等于其下级组织的层级"), field="kind")
     if secretary is not None:
-        organisation.secretary = common.text(secretary, "secretary", 50, label=_("书记"))
+        organisation.secretary = parse_text(secretary, "secretary", 50, label=_("书记"))
     after = audit.snapshot(organisation)
     if after != before:
         common.full_clean(organisation)
@@ -270,12 +270,12 @@ def member_create(
     ID number is in the resident ledger is linked to that resident and household."""
     require(actor, MANAGE_PARTY)
     member = Member(
-        name=common.text(name, "name", 50, label=_("姓名"), required=True),
+        name=parse_text(name, "name", 50, label=_("姓名"), required=True),
         status=common.choice(status, MemberStatus, "status", _("党员类别")),
         joined_on=common.date(joined_on, "joined_on", _("入党日期")),
         in_service=bool(in_service),
         post=common.choice(post or "", Post, "post", _("岗位")),
-        post_duty=common.text(post_duty, "post_duty", 200, label=_("岗位职责")),
+        post_duty=parse_text(post_duty, "post_duty", 200, label=_("岗位职责")),
         shows_identity=bool(shows_identity),
     )
     if member.joined_on > timezone.localdate():
@@ -298,7 +298,7 @@ def member_create(
     member.employer = _unit(None, employer_code) if employer_code else None
     if employer_code and member.employer is None:
         raise NotFound(_("工作单位未登记为驻区单位"), field="employer_code")
-    member.employer_name = common.text(employer_name, "employer_name", 120, label=_("工作单位"))
+    member.employer_name = parse_text(employer_name, "employer_name", 120, label=_("工作单位"))
     if member.in_service and not (member.employer_id or member.employer_name):
         raise DomainError(_("在职党员须填写工作单位"), field="employer_name")
     user_id = parse_record_id(user_id, field="user_id", label=_("账号"))
@@ -358,13 +358,13 @@ def member_update(
     if post is not None:
         member.post = common.choice(post, Post, "post", _("岗位"))
     if post_duty is not None:
-        member.post_duty = common.text(post_duty, "post_duty", 200, label=_("岗位职责"))
+        member.post_duty = parse_text(post_duty, "post_duty", 200, label=_("岗位职责"))
     if shows_identity is not None:
         member.shows_identity = bool(shows_identity)
     if in_service is not None:
         member.in_service = bool(in_service)
     if employer_name is not None:
-        member.employer_name = common.text(employer_name, "employer_name", 120, label=_("工作单位"))
+        member.employer_name = parse_text(employer_name, "employer_name", 120, label=_("工作单位"))
     if member.in_service and not (member.employer_id or member.employer_name):
         raise DomainError(_("在职党员须填写工作单位"), field="employer_name")
     after = audit.snapshot(member)
@@ -410,7 +410,7 @@ def registration_create(
     if (organisation_id is None) == (member_id is None):
         raise DomainError(_("请选择报到的党组织或党员（二选一）"), field="organisation_id")
     registration = Registration(community=community, region_key=community.key)
-    registration.note = common.text(note, "note", 200, label=_("报到说明"))
+    registration.note = parse_text(note, "note", 200, label=_("报到说明"))
     own = False
     if organisation_id is not None:
         organisation = Organisation.objects.filter(pk=organisation_id).first()
@@ -496,7 +496,7 @@ def registration_decide(*, actor, registration: Registration, status: str, reaso
             },
             field="status",
         )
-    reason = common.text(reason, "reason", 200, label=_("审核意见"), required=status == ReportingStatus.REJECTED)
+    reason = parse_text(reason, "reason", 200, label=_("审核意见"), required=status == ReportingStatus.REJECTED)
     if status == ReportingStatus.REJECTED and len(reason) < 2:
         raise DomainError(_("退回时请写明原因（至少2个字）"), field="reason")
     before = audit.snapshot(registration, ["status", "reason"])

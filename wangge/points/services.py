@@ -16,6 +16,7 @@ from wangge.accounts.roles import EDIT_POINT_RULES, RUN_REWARDS, SELECT_MODELS, 
 from wangge.core import audit
 from wangge.core.errors import Conflict, DomainError, NotFound
 from wangge.core.scope import in_scope
+from wangge.core.validators import parse_text
 from wangge.party.contracts import ActivityType
 
 from . import ledger
@@ -275,15 +276,6 @@ def _int(value, field: str, label: str, low: int, high: int) -> int:
     return number
 
 
-def _text(value, field: str, label: str, limit: int, *, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(_("请填写%(label)s") % {"label": label}, field=field)
-    if len(value) > limit:
-        raise DomainError(_("%(label)s不能超过 %(n)d 个字") % {"label": label, "n": limit}, field=field)
-    return value
-
-
 @transaction.atomic
 def reward_create(*, actor, community_code: str, name: str, points, stock=0, description: str = "") -> Reward:
     """Put an item on a community's rewards counter (RUN_REWARDS, the community in scope)."""
@@ -293,7 +285,7 @@ def reward_create(*, actor, community_code: str, name: str, points, stock=0, des
     community = Region.objects.filter(code=(community_code or "").strip(), level=Level.COMMUNITY).first()
     if community is None or (actor is not None and not in_scope(actor, community.key)):
         raise DomainError(_("社区代码不存在或不在您的管辖范围内"), field="community_code")
-    name = _text(name, "name", _("物品名称"), 100)
+    name = parse_text(name, "name", 100, label=_("物品名称"), required=True)
     if Reward.objects.filter(community=community, name=name).exists():
         raise Conflict(_("本社区积分超市已有“%(name)s”，请修改其库存") % {"name": name}, field="name")
     reward = Reward.objects.create(
@@ -302,7 +294,7 @@ def reward_create(*, actor, community_code: str, name: str, points, stock=0, des
         name=name,
         points=_int(points, "points", _("所需积分"), 1, 100000),
         stock=_int(stock, "stock", _("库存"), 0, 100000),
-        description=_text(description, "description", _("说明"), 200, required=False),
+        description=parse_text(description, "description", 200, label=_("说明")),
     )
     audit.record(
         actor=actor,
@@ -330,7 +322,7 @@ def reward_update(
     if points is not None:
         reward.points = _int(points, "points", _("所需积分"), 1, 100000)
     if description is not None:
-        reward.description = _text(description, "description", _("说明"), 200, required=False)
+        reward.description = parse_text(description, "description", 200, label=_("说明"))
     if is_active is not None:
         reward.is_active = bool(is_active)
     reward.save(update_fields=["points", "description", "is_active", "updated_at"])
@@ -417,9 +409,9 @@ def model_select(
         quarter=quarter,
         community=community,
         region_key=community.key,
-        nominee=_text(nominee, "nominee", _("入选对象"), 100),
+        nominee=parse_text(nominee, "nominee", 100, label=_("入选对象"), required=True),
         account=account,
-        basis=_text(basis, "basis", _("评选依据"), 2000),
+        basis=parse_text(basis, "basis", 2000, label=_("评选依据"), required=True),
         selected_by=actor if getattr(actor, "pk", None) else None,
     )
     audit.record(

@@ -17,7 +17,7 @@ from wangge.accounts.roles import MANAGE_UNITS, REVEAL_PII, require
 from wangge.core import audit, pii
 from wangge.core.errors import Conflict, DomainError, NotFound, validation_error_to_domain
 from wangge.core.scope import in_scope
-from wangge.core.validators import check_credit_code, check_mobile
+from wangge.core.validators import check_credit_code, check_mobile, parse_text
 from wangge.regions.models import Compound, Level, Region
 
 from .hours import check_week, normalise_week, parse_week_text
@@ -58,15 +58,6 @@ def _str(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
-
-def _text(value, field: str, limit: int, *, required: bool = False, label: str = "") -> str:
-    value = _str(value)
-    if required and not value:
-        raise DomainError(_("请填写%(label)s") % {"label": label}, field=field)
-    if len(value) > limit:
-        raise DomainError(_("%(label)s不能超过%(n)d个字") % {"label": label, "n": limit}, field=field)
-    return value
 
 
 # ---- units ----------------------------------------------------------------------------------
@@ -144,7 +135,7 @@ def _set_text(instance, name: str, value, *, required: bool = False, limit: int 
     """A text field from a caller, limited and labelled as the model field is."""
     field = instance._meta.get_field(name)
     limit = limit or field.max_length
-    setattr(instance, name, _text(value, name, limit, required=required, label=str(field.verbose_name)))
+    setattr(instance, name, parse_text(value, name, limit, required=required, label=str(field.verbose_name)))
 
 
 def _set_unit_fields(unit: Unit, actor, values: dict) -> None:
@@ -316,7 +307,7 @@ def unit_set_booking_barred(*, unit: Unit, barred: bool, reason: str, actor) -> 
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     if actor is not None and not in_scope(actor, unit.region_key):
         raise NotFound(_("未找到该单位，或不在您的管辖范围内"))
-    reason = _text(reason, "reason", 200, required=barred, label=_("暂停原因"))
+    reason = parse_text(reason, "reason", 200, required=barred, label=_("暂停原因"))
     if unit.booking_barred == barred and (not barred or unit.booking_barred_reason == reason):
         return unit
     before = audit.snapshot(unit, ["booking_barred", "booking_barred_reason", "booking_barred_at"])
