@@ -78,10 +78,15 @@ def test_a_matter_goes_through_the_six_steps(browser, server, tmp_path):
     resident.select_option("#id_place", "510502001001001")
     resident.fill("#id_title", TITLE)
     resident.fill("#id_description", "快递堆在单元门口，老人取件不便，建议在楼下增设智能快递柜。")
+    # The place on the map: a tap fills the point and names the grid it falls in.
+    resident.wait_for_selector("#map[data-loaded]")
+    resident.locator("#map").click()
+    resident.wait_for_function("document.getElementById('place-result').textContent.includes('所在网格')")
     assert fits_phone(resident)
     resident.screenshot(path=str(shots / "1-propose.png"), full_page=True)
     submit(resident, "form button.primary")
     assert status(resident) == "征集附议"
+    resident.wait_for_selector("#matter-map[data-loaded]")
 
     # A neighbour supports it.
     neighbour = log_in(browser, server, "voter4", PHONE)

@@ -31,6 +31,8 @@ class MatterForm(forms.Form):
     address = forms.CharField(label=_("位置（选填）"), max_length=200, required=False)
     on_behalf_of = forms.CharField(label=_("代居民提出（居民姓名，选填）"), max_length=50, required=False)
     photos = MultipleFileField(label=_("照片（选填，最多9张）"), required=False)
+    lng = forms.FloatField(required=False, widget=forms.HiddenInput)
+    lat = forms.FloatField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, places=(), staff=False, **kwargs):
         super().__init__(*args, **kwargs)

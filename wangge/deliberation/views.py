@@ -18,6 +18,7 @@ from wangge.accounts.models import User
 from wangge.accounts.roles import HEAR_MATTERS, KEEP_LEDGERS, PROPOSE_MATTER, RUN_MEETINGS, Role, require
 from wangge.core.errors import DomainError, Forbidden, NotFound
 from wangge.core.validators import parse_record_id
+from wangge.regions.selectors import region_root
 
 from . import meetings, selectors, services
 from .forms import BallotForm, EvaluationForm, MatterForm, MeetingForm, ParticipantForm, StatsForm, TaskForm
@@ -101,6 +102,8 @@ def matter_new(request):
                 description=data["description"],
                 place=data["place"],
                 address=data["address"],
+                lng=data["lng"],
+                lat=data["lat"],
                 on_behalf_of=data.get("on_behalf_of", ""),
                 photos=data["photos"],
             )
@@ -109,7 +112,7 @@ def matter_new(request):
         else:
             messages.success(request, _("已提出事项，请邀请邻居附议"))
             return redirect("deliberation:matter_detail", pk=matter.pk)
-    return render(request, "deliberation/matter_form.html", {"form": form})
+    return render(request, "deliberation/matter_form.html", {"form": form, "root": region_root(user=request.user)})
 
 
 @login_required

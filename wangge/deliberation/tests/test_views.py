@@ -107,6 +107,19 @@ def test_propose_form_names_the_field_and_writes_nothing(people, client_of):
     assert "place" in response.context["form"].errors
 
 
+def test_propose_form_keeps_the_point_tapped_on_the_map(people, client_of):
+    client = client_of("resident_a")
+    fields = {"place": A_GRID, "title": "路灯不亮", "description": "小区东门路灯坏了一周"}
+    response = client.post(reverse("deliberation:matter_new"), {**fields, "lng": "105.44"})
+    assert response.status_code == 200 and "lat" in response.context["form"].errors
+    assert not Matter.objects.filter(title="路灯不亮").exists()
+    client.post(reverse("deliberation:matter_new"), {**fields, "lng": "105.441", "lat": "28.871"})
+    matter = Matter.objects.get(title="路灯不亮")
+    assert (matter.lng, matter.lat) == (105.441, 28.871)
+    page = client.get(reverse("deliberation:matter_detail", args=[matter.pk])).content.decode()
+    assert 'id="matter-map"' in page and 'data-lng="105.441000"' in page
+
+
 def test_steps_by_post(people, client_of):
     resident = client_of("resident_a")
     response = resident.post(
