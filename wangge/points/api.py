@@ -17,6 +17,8 @@ from .schemas import (
     RedemptionOut,
     RewardCreateIn,
     RewardOut,
+    TimeBankIn,
+    TimeBankOut,
     UnitScoreOut,
 )
 
@@ -70,6 +72,32 @@ def redeem(request: HttpRequest, account_id: int, payload: RedeemIn):
             "quantity": redemption.quantity,
             "points": reward.points * redemption.quantity,
             "balance": account.balance,
+        },
+    )
+
+
+@router.post(
+    "/points/accounts/{account_id}/time-bank", response={201: TimeBankOut}, summary="时间银行支取（接受服务，扣除时长）"
+)
+def time_bank_withdraw(request: HttpRequest, account_id: int, payload: TimeBankIn):
+    account = selectors.account_get(user=request.user, pk=account_id)
+    movement = services.time_bank_withdraw(
+        actor=request.user,
+        account=account,
+        hours=payload.hours,
+        service=payload.service,
+        provider=payload.provider,
+        key=payload.key,
+    )
+    account.refresh_from_db()
+    return Status(
+        201,
+        {
+            "movement_id": movement.pk,
+            "account_id": account.pk,
+            "hours": str(movement.service_hours),
+            "label": movement.label,
+            "hours_left": str(account.hours),
         },
     )
 

@@ -19,6 +19,13 @@ class RedeemForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
 
+class TimeBankForm(forms.Form):
+    hours = forms.DecimalField(label=_("支取时长（小时）"), min_value=0, max_value=100, decimal_places=1)
+    service = forms.CharField(label=_("接受的服务"), max_length=100, help_text=_("如：陪诊、助餐、上门照料"))
+    provider = forms.CharField(label=_("服务提供者（选填）"), max_length=50, required=False)
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
+
 class ReverseForm(forms.Form):
     reason = forms.CharField(label=_("冲正原因"), max_length=200)
 

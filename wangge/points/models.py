@@ -85,6 +85,7 @@ class MovementKind(models.TextChoices):
     SERVICE = "service", _("服务积分")
     REDEMPTION = "redemption", _("积分兑换")
     REVERSAL = "reversal", _("冲正")
+    TIME_BANK = "time_bank", _("时间银行支取")
 
 
 class Movement(models.Model):

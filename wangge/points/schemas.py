@@ -108,6 +108,21 @@ class RedemptionOut(Schema):
     balance: int
 
 
+class TimeBankIn(Schema):
+    hours: float | str = Field(description="支取时长（小时），0.1 到 100")
+    service: str = Field(max_length=100, description="居民接受的服务，如“陪诊”")
+    provider: str = Field("", max_length=50, description="服务提供者（选填）")
+    key: str = Field("", max_length=64, description="唯一编号；同一编号重复提交只支取一次")
+
+
+class TimeBankOut(Schema):
+    movement_id: int
+    account_id: int
+    hours: str
+    label: str
+    hours_left: str
+
+
 class UnitScoreOut(Schema):
     unit_id: int
     unit_name: str

@@ -222,6 +222,65 @@ def redeem(*, actor, reward: Reward, account: Account, quantity=1, key: str = ""
     return redemption
 
 
+def _withdrawn_hours(value) -> Decimal:
+    try:
+        hours = Decimal(str(value).strip()).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("支取时长应为数字，如 2 或 1.5"), field="hours") from None
+    if not hours.is_finite() or not Decimal("0.1") <= hours <= Decimal(100):
+        raise DomainError(_("支取时长应在 0.1 到 100 小时之间"), field="hours")
+    return hours
+
+
+@transaction.atomic
+def time_bank_withdraw(*, actor, account: Account, hours, service: str, provider: str = "", key: str = "") -> Movement:
+    """A person draws on the hours they banked (时间银行): the service they now receive (an escort
+    to hospital, meals, company) is paid from their hours, which go back to the community's pool.
+    Only what is banked can be drawn; the same `key` (the form's token) twice books once."""
+    require(actor, RUN_REWARDS)
+    _check_scope(actor, account.region_key, _("积分账户"))
+    hours = _withdrawn_hours(hours)
+    service = parse_text(service, "service", 100, label=_("接受的服务"), required=True, min_length=2)
+    provider = parse_text(provider, "provider", 50, label=_("服务提供者"))
+    key = f"timebank:{key}" if key else f"timebank:{uuid.uuid4().hex}"
+    earlier = Movement.objects.filter(key=key).first()
+    if earlier is not None:
+        return earlier
+    if account.kind != AccountKind.PERSON:
+        raise DomainError(_("只有个人账户存有时间银行时长"), field="account")
+    issuing = ledger.house_account(ledger.community_of(account.region_key), AccountKind.ISSUING)
+    label = _("时间银行支取：%(service)s") % {"service": service}
+    if provider:
+        label += _("（%(provider)s 提供）") % {"provider": provider}
+    try:
+        movement = ledger.post(
+            key=key,
+            kind=MovementKind.TIME_BANK,
+            label=label,
+            legs=[Leg(account, 0, -hours), Leg(issuing, 0, hours)],
+            occurred_on=timezone.localdate(),
+            region_key=account.region_key,
+            actor=actor,
+            service_hours=hours,
+        )
+    except ledger.InsufficientBalance:
+        account.refresh_from_db(fields=["hours"])
+        raise ledger.InsufficientBalance(
+            _("%(name)s 的时间银行时长不足：现有 %(have)s 小时，需 %(need)s 小时")
+            % {"name": account.name, "have": account.hours, "need": hours},
+            field="hours",
+        ) from None
+    audit.record(
+        actor=actor,
+        verb="points.time_bank",
+        target=movement,
+        target_label=f"{account.name} {label}",
+        scope_key=account.region_key,
+        after={"account": account.pk, "hours": str(hours), "service": service, "provider": provider},
+    )
+    return movement
+
+
 @transaction.atomic
 def reverse(*, actor, movement: Movement, reason: str) -> Movement:
     """Put a wrong movement right by booking its mirror image (RUN_REWARDS). A reversed

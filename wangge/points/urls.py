@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("accounts/<int:pk>/export/", views.account_export, name="account_export"),
     path("accounts/<int:pk>/redeem/", views.account_redeem, name="account_redeem"),
+    path("accounts/<int:pk>/time-bank/", views.account_time_bank, name="account_time_bank"),
     path("accounts/<int:pk>/link-user/", views.account_link_user, name="account_link_user"),
     path("movements/<int:pk>/reverse/", views.movement_reverse, name="movement_reverse"),
     path("rewards/", views.reward_list, name="reward_list"),

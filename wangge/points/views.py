@@ -40,6 +40,7 @@ from .forms import (
     RuleForm,
     ScoreLineForm,
     ScoreYearForm,
+    TimeBankForm,
 )
 from .models import AccountKind, ScoreLine
 
@@ -150,6 +151,9 @@ def account_detail(request, pk):
             "page": page,
             "rows": _statement_rows(page),
             "redeem_form": _redeem_form(request, account),
+            "time_bank_form": TimeBankForm(initial={"token": uuid.uuid4().hex})
+            if request.user.can(RUN_REWARDS) and account.kind == AccountKind.PERSON
+            else None,
             "reverse_form": ReverseForm() if request.user.can(RUN_REWARDS) else None,
             "link_form": LinkUserForm()
             if request.user.can(RUN_REWARDS) and account.kind == AccountKind.PERSON and not account.user_id
@@ -240,6 +244,36 @@ def account_redeem(request, pk):
         messages.error(request, error.message)
     else:
         messages.success(request, _("已兑换：%(label)s") % {"label": redemption.movement.label})
+    return redirect("points:account_detail", pk=account.pk)
+
+
+@login_required
+@require_POST
+def account_time_bank(request, pk):
+    account = selectors.account_get(user=request.user, pk=pk)
+    require(request.user, RUN_REWARDS)
+    form = TimeBankForm(request.POST)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label}：{errors[0]}" if label else errors[0])
+        return redirect("points:account_detail", pk=account.pk)
+    data = form.cleaned_data
+    try:
+        movement = services.time_bank_withdraw(
+            actor=request.user,
+            account=account,
+            hours=data["hours"],
+            service=data["service"],
+            provider=data["provider"],
+            key=data["token"],
+        )
+    except DomainError as error:
+        if error.status == 403:
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("已支取：%(label)s") % {"label": movement.label})
     return redirect("points:account_detail", pk=account.pk)
 
 
