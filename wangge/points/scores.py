@@ -35,7 +35,7 @@ ADJUSTMENT = "adjustment"
 ONE = Decimal("0.1")
 
 
-def _year(value) -> int:
+def parse_year(value) -> int:
     try:
         year = int(value)
     except (TypeError, ValueError):
@@ -135,7 +135,7 @@ def unit_score_compute(*, actor, unit, year) -> UnitScore:
     from wangge.units.services import unit_set_booking_barred
 
     require(actor, MANAGE_UNIT_SCORES)
-    year = _year(year)
+    year = parse_year(year)
     unit = Unit.objects.select_for_update().get(pk=unit.pk)  # one computation of a unit at a time
     if actor is not None and not in_scope(actor, unit.region_key):
         raise NotFound(_("未找到该单位，或不在您的管辖范围内"))
@@ -184,7 +184,7 @@ def score_adjust(*, actor, unit, year, points, reason: str) -> UnitScore:
     require(actor, MANAGE_UNIT_SCORES)
     if actor is not None and not in_scope(actor, unit.region_key):
         raise NotFound(_("未找到该单位，或不在您的管辖范围内"))
-    year = _year(year)
+    year = parse_year(year)
     try:
         points = Decimal(str(points)).quantize(ONE)
     except Exception:

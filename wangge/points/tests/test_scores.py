@@ -144,3 +144,23 @@ def test_thresholds_are_under_60_and_over_100(people, units):
     assert list(scores.honours(user=staff, year=YEAR)) == []
     score = scores.score_adjust(actor=staff, unit=shop, year=YEAR, points="0.1", reason="超过")
     assert score.honoured and list(scores.honours(user=staff, year=YEAR)) == [score]
+
+
+def test_the_yearly_command_scores_every_unit_once_and_bars_the_idle(units):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    active(units["school"], 8)  # 40 for taking part, 24 for 24 hours, 10 for the party organisation
+    out = StringIO()
+    call_command("unit_scores", "--year", str(YEAR), stdout=out)
+    assert "3 个单位，低于60分 2 个" in out.getvalue()
+    totals = {s.unit.name: s.total for s in UnitScore.objects.select_related("unit")}
+    assert totals == {"第一小学": Decimal(74), "便民超市": Decimal(0), "乙单位": Decimal(0)}
+    units["shop"].refresh_from_db()
+    units["school"].refresh_from_db()
+    assert units["shop"].booking_barred and not units["school"].booking_barred
+    call_command("unit_scores", "--year", str(YEAR), stdout=StringIO())  # nothing changed: no new versions
+    assert UnitScore.objects.count() == 3
+    with pytest.raises(CommandError, match="年度应在 2000 年到今年之间"):
+        call_command("unit_scores", "--year", "1800", stdout=StringIO())
