@@ -24,6 +24,8 @@ from .schemas import (
     MemberIn,
     MemberOut,
     MemberPatch,
+    MemberRevealIn,
+    MemberRevealOut,
     NeedIn,
     NeedOut,
     OfferIn,
@@ -89,6 +91,17 @@ def list_members(request: HttpRequest, q: str = "", status: str = "", post: str 
 def create_member(request: HttpRequest, payload: MemberIn):
     member = services.member_create(actor=request.user, **payload.dict())
     return Status(201, selectors.member_get(user=request.user, pk=member.pk))
+
+
+@router.post(
+    "/party/members/{member_id}/reveal",
+    response=MemberRevealOut,
+    summary="查看党员完整身份证号或手机号（须说明原因，记入审计）",
+)
+def reveal_member(request: HttpRequest, member_id: int, payload: MemberRevealIn):
+    member = selectors.member_get(user=request.user, pk=member_id)
+    value = services.member_reveal(actor=request.user, member=member, field=payload.field, reason=payload.reason)
+    return {"field": payload.field, "value": value}
 
 
 @router.patch("/party/members/{member_id}", response=MemberOut, summary="修改党员类别、组织关系、岗位（设岗定责）")

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wangge.accounts.roles import APPROVE_REPORTING, MANAGE_PARTY, require
+from wangge.accounts.roles import APPROVE_REPORTING, MANAGE_PARTY, REVEAL_PII, require
 from wangge.core import audit, pii
 from wangge.core.errors import Conflict, DomainError, NotFound
 from wangge.core.scope import in_scope
@@ -379,6 +379,30 @@ def member_update(
             after=after,
         )
     return member
+
+
+MEMBER_REVEAL_FIELDS = {"id_number": "id_cipher", "phone": "phone_cipher"}
+
+
+@transaction.atomic
+def member_reveal(*, actor, member: Member, field: str, reason: str) -> str:
+    """A member's ID number or phone in full (for 组织关系转接, a visit …), for a stated reason,
+    recorded in the audit log without the value. Only roles holding REVEAL_PII, in scope."""
+    if not member_in_scope(actor, member):
+        raise common.not_found(_("党员"))
+    if field not in MEMBER_REVEAL_FIELDS:
+        raise DomainError(_("只能查看身份证号或手机号"), field="field")
+    if not getattr(member, MEMBER_REVEAL_FIELDS[field]):
+        raise DomainError(_("该党员没有登记手机号"), field="field")
+    return pii.reveal(
+        actor=actor,
+        obj=member,
+        cipher=MEMBER_REVEAL_FIELDS[field],
+        reason=reason,
+        verb="party.member.reveal",
+        capability=REVEAL_PII,
+        after={"field": field},
+    )
 
 
 # ---- dual reporting (双报到) -----------------------------------------------------------------

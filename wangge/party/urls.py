@@ -12,6 +12,7 @@ urlpatterns = [
     path("members/", views.member_list, name="members"),
     path("members/new/", views.member_create, name="member_create"),
     path("members/<int:pk>/", views.member_detail, name="member"),
+    path("members/<int:pk>/reveal/<str:field>/", views.member_reveal, name="member_reveal"),
     path("registrations/", views.registration_list, name="registrations"),
     path("registrations/new/", views.registration_create, name="registration_create"),
     path("registrations/<int:pk>/decide/", views.registration_decide, name="registration_decide"),

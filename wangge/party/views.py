@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wangge.accounts.roles import APPROVE_REPORTING, MANAGE_PARTY, VIEW_PARTY, require
+from wangge.accounts.roles import APPROVE_REPORTING, MANAGE_PARTY, REVEAL_PII, VIEW_PARTY, require
 from wangge.core.errors import DomainError
 from wangge.core.scope import scope_key_of
 from wangge.regions.models import Compound
@@ -251,8 +251,26 @@ def member_detail(request, pk):
             "registrations": member.registrations.select_related("community").order_by("-id"),
             "records": selectors.service_list(user=user).filter(member=member)[:50],
             "can_manage": user.can(MANAGE_PARTY),
+            "can_reveal": user.can(REVEAL_PII),
         },
     )
+
+
+@login_required
+@require_POST
+def member_reveal(request, pk, field):
+    """An htmx fragment: the full ID number or phone in place of the masked one, or why not."""
+    member = selectors.member_get(user=request.user, pk=pk)
+    context = {"member": member, "field": field, "can_reveal": True}
+    try:
+        context["value"] = services.member_reveal(
+            actor=request.user, member=member, field=field, reason=request.POST.get("reason", "")
+        )
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        context["error"] = error.message
+    return render(request, "party/_member_pii.html", context)
 
 
 # ---- dual reporting ---------------------------------------------------------------------------

@@ -248,3 +248,37 @@ def test_list_pages_stay_within_a_query_budget(login, content, name, django_asse
     client = login("community_a")
     with django_assert_max_num_queries(25):
         assert client.get(reverse(name)).status_code == 200
+
+
+def test_a_members_id_is_shown_in_full_only_for_a_recorded_reason(login, member_a, people):
+    from wangge.core.models import AuditEvent
+
+    staff = login("community_a")
+    page = staff.get(reverse("party:member", args=[member_a.pk])).content.decode()
+    assert idn(1) not in page and "查看完整信息" in page
+    url = reverse("party:member_reveal", args=[member_a.pk, "id_number"])
+    refused = staff.post(url, {"reason": " "}).content.decode()
+    assert "请填写查看原因（至少2个字）" in refused and idn(1) not in refused
+    assert not AuditEvent.objects.filter(verb="party.member.reveal").exists()
+    shown = staff.post(url, {"reason": "办理组织关系转接"}).content.decode()
+    assert idn(1) in shown and "已记录查看" in shown
+    phone = staff.post(reverse("party:member_reveal", args=[member_a.pk, "phone"]), {"reason": "电话通知"})
+    assert "13800001234" in phone.content.decode()
+    events = AuditEvent.objects.filter(verb="party.member.reveal").order_by("id")
+    assert [(e.actor_id, e.note, e.after["field"]) for e in events] == [
+        (people["community_a"].pk, "办理组织关系转接", "id_number"),
+        (people["community_a"].pk, "电话通知", "phone"),
+    ]
+    assert all(idn(1) not in str(e.after) for e in events)
+    # A party secretary sees the member but may not see the ID in full; another community's staff
+    # do not find the member at all.
+    secretary_page = login("party_a").get(reverse("party:member", args=[member_a.pk])).content.decode()
+    assert "查看完整信息" not in secretary_page
+    assert login("party_a").post(url, {"reason": "办理组织关系转接"}).status_code == 403
+    assert login("community_b").post(url, {"reason": "办理组织关系转接"}).status_code == 404
+    api = f"/api/v1/party/members/{member_a.pk}/reveal"
+    answer = staff.post(api, {"field": "id_number", "reason": "核对身份"}, content_type="application/json")
+    assert answer.status_code == 200 and answer.json() == {"field": "id_number", "value": idn(1)}
+    wrong = staff.post(api, {"field": "name", "reason": "核对身份"}, content_type="application/json")
+    assert wrong.status_code == 400 and wrong.json()["field"] == "field"
+    assert AuditEvent.objects.filter(verb="party.member.reveal").count() == 3
