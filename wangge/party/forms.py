@@ -79,6 +79,9 @@ class MemberForm(forms.Form):
 
 class MemberEditForm(forms.Form):
     status = forms.ChoiceField(label=_("党员类别"), choices=MemberStatus.choices)
+    organisation_id = forms.TypedChoiceField(
+        label=_("所在党组织（组织关系转接）"), coerce=int, help_text=_("转入本辖区内的另一个党组织")
+    )
     post = forms.ChoiceField(label=_("岗位（设岗定责）"), choices=Post.choices, required=False)
     post_duty = forms.CharField(label=_("岗位职责"), max_length=300, required=False)
     shows_identity = forms.BooleanField(label=_("亮身份：挂“党员户”标识"), required=False)

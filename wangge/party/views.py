@@ -227,11 +227,16 @@ def member_detail(request, pk):
         request.POST or None,
         initial={
             "status": member.status,
+            "organisation_id": member.organisation_id,
             "post": member.post,
             "post_duty": member.post_duty,
             "shows_identity": member.shows_identity,
         },
     )
+    choices = _organisation_choices(user)
+    if member.organisation_id not in {pk for pk, _label in choices}:  # held outside the viewer's scope
+        choices.insert(0, (member.organisation_id, member.organisation.name))
+    form.fields["organisation_id"].choices = choices
     if request.method == "POST":
         require(user, MANAGE_PARTY)
         if form.is_valid():

@@ -282,3 +282,22 @@ def test_a_members_id_is_shown_in_full_only_for_a_recorded_reason(login, member_
     wrong = staff.post(api, {"field": "name", "reason": "核对身份"}, content_type="application/json")
     assert wrong.status_code == 400 and wrong.json()["field"] == "field"
     assert AuditEvent.objects.filter(verb="party.member.reveal").count() == 3
+
+
+def test_a_member_is_transferred_to_another_organisation_in_scope_on_their_page(login, member_a, orgs):
+    from wangge.core.models import AuditEvent
+
+    staff = login("community_a")
+    url = reverse("party:member", args=[member_a.pk])
+    form = {"status": "full", "post": "", "post_duty": "", "shows_identity": "on"}
+    page = staff.get(url).content.decode()
+    assert "组织关系转接" in page and "甲一1网格党支部" in page
+    response = staff.post(url, {**form, "organisation_id": orgs["grid"].pk})
+    assert response.status_code == 302
+    assert Member.objects.get(pk=member_a.pk).organisation == orgs["grid"]
+    event = AuditEvent.objects.filter(verb="party.member.update").latest("id")
+    assert (event.before["organisation_id"], event.after["organisation_id"]) == (orgs["unit_org_a"].pk, orgs["grid"].pk)
+    # An organisation of another street is not offered and not accepted.
+    refused = staff.post(url, {**form, "organisation_id": orgs["unit_org_b"].pk})
+    assert refused.status_code == 200 and "organisation_id" in refused.context["form"].errors
+    assert Member.objects.get(pk=member_a.pk).organisation == orgs["grid"]
