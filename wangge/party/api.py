@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 
 from wangge.core.errors import DomainError
 from wangge.core.pagination import BoundedPagination
+from wangge.registry.schemas import RevealIn, RevealOut
 
 from . import activities, lists, selectors, services
 from .schemas import (
@@ -24,8 +25,6 @@ from .schemas import (
     MemberIn,
     MemberOut,
     MemberPatch,
-    MemberRevealIn,
-    MemberRevealOut,
     NeedIn,
     NeedOut,
     OfferIn,
@@ -95,10 +94,10 @@ def create_member(request: HttpRequest, payload: MemberIn):
 
 @router.post(
     "/party/members/{member_id}/reveal",
-    response=MemberRevealOut,
+    response=RevealOut,
     summary="查看党员完整身份证号或手机号（须说明原因，记入审计）",
 )
-def reveal_member(request: HttpRequest, member_id: int, payload: MemberRevealIn):
+def reveal_member(request: HttpRequest, member_id: int, payload: RevealIn):
     member = selectors.member_get(user=request.user, pk=member_id)
     value = services.member_reveal(actor=request.user, member=member, field=payload.field, reason=payload.reason)
     return {"field": payload.field, "value": value}

@@ -46,16 +46,6 @@ class GapOut(Schema):
     full_members: int
 
 
-class MemberRevealIn(Schema):
-    field: str = Field(description="id_number 或 phone")
-    reason: str = Field(max_length=200, description="查看原因，记入审计日志")
-
-
-class MemberRevealOut(Schema):
-    field: str
-    value: str
-
-
 class MemberOut(Schema):
     id: int
     name: str
