@@ -4,6 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.core import audit
 from wangge.core.errors import DomainError, NotFound, validation_error_to_domain
@@ -18,19 +19,19 @@ from .roles import DEPARTMENT_ROLES, MANAGE_USERS, Role, require
 
 def _resolve_scope(*, actor, role: str, region_code: str | None, department_code: str | None):
     if role not in Role.values:
-        raise DomainError(f"未知角色：{role}", field="role")
+        raise DomainError(_("未知角色：%(role)s") % {"role": role}, field="role")
     if role in DEPARTMENT_ROLES:
         if not department_code:
-            raise DomainError("部门承办人必须指定所属部门", field="department")
+            raise DomainError(_("部门承办人必须指定所属部门"), field="department")
         department = Department.objects.filter(code=department_code).first()
         if department is None or (actor is not None and not in_scope(actor, department.region_key)):
-            raise NotFound("部门不存在或不在您的管辖范围内", field="department")
+            raise NotFound(_("部门不存在或不在您的管辖范围内"), field="department")
         return None, department
     if not region_code:
-        raise DomainError("必须指定管辖区域（区域代码）", field="region")
+        raise DomainError(_("必须指定管辖区域（区域代码）"), field="region")
     region = Region.objects.filter(code=region_code).first()
     if region is None or (actor is not None and not in_scope(actor, region.key)):
-        raise NotFound("区域不存在或不在您的管辖范围内", field="region")
+        raise NotFound(_("区域不存在或不在您的管辖范围内"), field="region")
     return region, None
 
 
@@ -68,9 +69,9 @@ def user_create(
     require(actor, MANAGE_USERS)
     username = (username or "").strip()
     if not username:
-        raise DomainError("用户名不能为空", field="username")
+        raise DomainError(_("用户名不能为空"), field="username")
     if User.objects.filter(username=username).exists():
-        raise DomainError(f"用户名 {username} 已被使用", field="username", code="duplicate")
+        raise DomainError(_("用户名 %(name)s 已被使用") % {"name": username}, field="username", code="duplicate")
     if phone and check_mobile(phone):
         raise DomainError(str(check_mobile(phone)), field="phone")
     region, department = _resolve_scope(
@@ -114,7 +115,7 @@ def user_update(
     require(actor, MANAGE_USERS)
     user = User.objects.select_for_update().get(pk=user.pk)
     if actor is not None and actor.pk == user.pk and is_active is False:
-        raise DomainError("不能停用自己的账号", field="is_active")
+        raise DomainError(_("不能停用自己的账号"), field="is_active")
     before, state_before, scope_key_before = _user_snapshot(user), _state(user), _scope_key(user)
     if role is not None or region_code is not None or department_code is not None:
         new_role = role or user.role

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.core.errors import DomainError
 
@@ -44,14 +45,18 @@ def _new_attachment(*, file, actor, now) -> Attachment:
     name = os.path.basename(getattr(file, "name", "") or "")[:120]
     size = _size_of(file)
     if size == 0:
-        raise DomainError(f"照片 {name} 是空文件", field="photos")
+        raise DomainError(_("照片 %(name)s 是空文件") % {"name": name}, field="photos")
     if size > max_bytes():
-        raise DomainError(f"照片 {name} 大小为 {size // 1024} KB，超过上限 {max_bytes() // 1024} KB", field="photos")
+        raise DomainError(
+            _("照片 %(name)s 大小为 %(size)d KB，超过上限 %(limit)d KB")
+            % {"name": name, "size": size // 1024, "limit": max_bytes() // 1024},
+            field="photos",
+        )
     head = file.read(16)
     file.seek(0)
     content_type = sniff(head)
     if content_type is None:
-        raise DomainError(f"照片 {name} 不是 JPEG、PNG 或 WebP 图片", field="photos")
+        raise DomainError(_("照片 %(name)s 不是 JPEG、PNG 或 WebP 图片") % {"name": name}, field="photos")
     attachment = Attachment(content_type=content_type, size=size, original_name=name, uploaded_by=actor, created_at=now)
     data = file.read()
     attachment.file.save("photo", ContentFile(data), save=False)
@@ -68,7 +73,7 @@ def staged(*, actor, ids) -> list[Attachment]:
     """The caller's own unattached uploads with these ids, in the order given."""
     ids = [int(i) for i in ids]
     if len(ids) > MAX_PER_ACTION:
-        raise DomainError(f"每次最多上传 {MAX_PER_ACTION} 张照片", field="photos")
+        raise DomainError(_("每次最多上传 %(n)d 张照片") % {"n": MAX_PER_ACTION}, field="photos")
     found = {
         a.pk: a
         for a in Attachment.objects.filter(
@@ -80,7 +85,9 @@ def staged(*, actor, ids) -> list[Attachment]:
     }
     missing = [str(i) for i in ids if i not in found]
     if missing:
-        raise DomainError("照片 " + "、".join(missing) + " 不存在、已过期或已被使用，请重新上传", field="photos")
+        raise DomainError(
+            _("照片 %(ids)s 不存在、已过期或已被使用，请重新上传") % {"ids": "、".join(missing)}, field="photos"
+        )
     return [found[i] for i in ids]
 
 
@@ -88,13 +95,13 @@ def attach(*, case, event, actor, photos, now) -> list[Attachment]:
     """Attach photos (staged uploads or file objects) to a case and the event they document."""
     photos = list(photos or [])
     if len(photos) > MAX_PER_ACTION:
-        raise DomainError(f"每次最多上传 {MAX_PER_ACTION} 张照片", field="photos")
+        raise DomainError(_("每次最多上传 %(n)d 张照片") % {"n": MAX_PER_ACTION}, field="photos")
     attached = []
     for photo in photos:
         if isinstance(photo, Attachment):
             updated = Attachment.objects.filter(pk=photo.pk, case__isnull=True).update(case=case, event=event)
             if not updated or (actor is not None and photo.uploaded_by_id != actor.pk):
-                raise DomainError(f"照片 {photo.pk} 不存在或已被使用，请重新上传", field="photos")
+                raise DomainError(_("照片 %(id)s 不存在或已被使用，请重新上传") % {"id": photo.pk}, field="photos")
             photo.case, photo.event = case, event
             attached.append(photo)
         else:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from wangge.accounts.roles import MANAGE_CATALOGUE, require
 from wangge.core import audit
@@ -40,18 +41,20 @@ ACCESS_FIELDS = ["region_key", "code", "name", "kind", "basis", "category", "is_
 def _region_key(actor, region_key: str | None) -> str:
     key = (region_key or scope_key_of(actor)) if actor is not None else region_key
     if not key:
-        raise DomainError("请指定清单所属区域", field="region_key")
+        raise DomainError(_("请指定清单所属区域"), field="region_key")
     if actor is not None and not in_scope(actor, key):
-        raise NotFound("区域不在您的管辖范围内", field="region_key")
+        raise NotFound(_("区域不在您的管辖范围内"), field="region_key")
     return key
 
 
 def _clean_text(value: str, field: str, label: str, max_length: int) -> str:
     value = (value or "").strip()
     if not value:
-        raise DomainError(f"{label}不能为空", field=field)
+        raise DomainError(_("%(label)s不能为空") % {"label": label}, field=field)
     if len(value) > max_length or _CONTROL.search(value):
-        raise DomainError(f"{label}不能超过{max_length}个字符，也不能含控制字符", field=field)
+        raise DomainError(
+            _("%(label)s不能超过%(n)d个字符，也不能含控制字符") % {"label": label, "n": max_length}, field=field
+        )
     return value
 
 
@@ -59,11 +62,11 @@ def _check_parent(category: Category, parent: Category | None) -> None:
     if parent is None:
         return
     if not category.region_key.startswith(parent.region_key):
-        raise DomainError("上级类别须属于同一清单或上级区域的清单", field="parent")
+        raise DomainError(_("上级类别须属于同一清单或上级区域的清单"), field="parent")
     node = parent
     while node is not None:
         if category.pk is not None and node.pk == category.pk:
-            raise DomainError("上级类别不能是自己或自己的下级", field="parent")
+            raise DomainError(_("上级类别不能是自己或自己的下级"), field="parent")
         node = node.parent
 
 
@@ -71,7 +74,7 @@ def _check_department(region_key: str, department: Department | None) -> None:
     if department is None:
         return
     if not (region_key.startswith(department.region_key) or department.region_key.startswith(region_key)):
-        raise DomainError("责任部门须在清单所属区域内", field="department")
+        raise DomainError(_("责任部门须在清单所属区域内"), field="department")
 
 
 def _save(instance) -> None:
@@ -86,7 +89,9 @@ def _check_code_free(instance, label: str) -> None:
     """The (normalised) code is not used by another entry of the same region's list."""
     taken = type(instance).objects.filter(region_key=instance.region_key, code=instance.code)
     if taken.exclude(pk=instance.pk).exists():
-        raise DomainError(f"{label} {instance.code} 已被使用", code="duplicate", field="code")
+        raise DomainError(
+            _("%(label)s %(code)s 已被使用") % {"label": label, "code": instance.code}, code="duplicate", field="code"
+        )
 
 
 def _check_may_change(actor, instance, missing: str) -> None:
@@ -139,22 +144,22 @@ def _threshold(value) -> float:
     except (TypeError, ValueError):
         value = math.nan
     if not 0 < value <= 1:  # NaN fails too
-        raise DomainError("自动采用的最低置信度应大于0且不超过1（如 0.9）", field="auto_apply_threshold")
+        raise DomainError(_("自动采用的最低置信度应大于0且不超过1（如 0.9）"), field="auto_apply_threshold")
     return value
 
 
 def _apply_category(category: Category, values: dict) -> None:
     for name, value in values.items():
         if name == "code":
-            value = _clean_text(value, "code", "编码", 32)
+            value = _clean_text(value, "code", _("编码"), 32)
         elif name == "name":
-            value = _clean_text(value, "name", "名称", 100)
+            value = _clean_text(value, "name", _("名称"), 100)
         elif name == "kind" and value not in CategoryKind.values:
-            raise DomainError("类型应为部件、事件或热线类型（咨询、求助、投诉、举报、建议、表扬）", field="kind")
+            raise DomainError(_("类型应为部件、事件或热线类型（咨询、求助、投诉、举报、建议、表扬）"), field="kind")
         elif name == "time_unit" and value not in TimeUnit.values:
-            raise DomainError("时限单位应为 hours（工作小时）或 days（工作日）", field="time_unit")
+            raise DomainError(_("时限单位应为 hours（工作小时）或 days（工作日）"), field="time_unit")
         elif name == "time_limit" and (not isinstance(value, int) or not 1 <= value <= 10000):
-            raise DomainError("处置时限应为1至10000的整数", field="time_limit")
+            raise DomainError(_("处置时限应为1至10000的整数"), field="time_limit")
         elif name == "closing_condition":
             value = (value or "").strip()
         elif name == "auto_apply_threshold":
@@ -202,7 +207,12 @@ def category_create(
     }
     category = Category(region_key=_region_key(actor, region_key))
     return _create(
-        actor=actor, instance=category, apply=_apply_category, values=values, verb="category.create", code_label="编码"
+        actor=actor,
+        instance=category,
+        apply=_apply_category,
+        values=values,
+        verb="category.create",
+        code_label=_("编码"),
     )
 
 
@@ -218,36 +228,36 @@ def category_update(*, actor, category: Category, **changes) -> Category:
         changes=changes,
         fields=CATEGORY_FIELDS,
         verb="category.update",
-        code_label="编码",
-        missing="事项类别不存在，或不在您的管辖范围内",
+        code_label=_("编码"),
+        missing=_("事项类别不存在，或不在您的管辖范围内"),
     )
 
 
 @transaction.atomic
 def category_delete(*, actor, category: Category) -> None:
     """Remove a category nothing uses yet; one in use is retired with `is_active=False` instead."""
-    _check_may_change(actor, category, "事项类别不存在，或不在您的管辖范围内")
+    _check_may_change(actor, category, _("事项类别不存在，或不在您的管辖范围内"))
     if Case.objects.filter(category=category).exists() or category.children.exists():
-        raise Conflict("该类别已有案件或下级类别，不能删除；请改为停用", code="in_use")
+        raise Conflict(_("该类别已有案件或下级类别，不能删除；请改为停用"), code="in_use")
     if category.access_items.exists():
-        raise Conflict("该类别在社区工作准入目录中，不能删除；请改为停用", code="in_use")
+        raise Conflict(_("该类别在社区工作准入目录中，不能删除；请改为停用"), code="in_use")
     _delete(actor=actor, instance=category, verb="category.delete")
 
 
 def _apply_access(item: AccessCatalogueItem, values: dict) -> None:
     for name, value in values.items():
         if name == "code":
-            value = _clean_text(value, "code", "编号", 32)
+            value = _clean_text(value, "code", _("编号"), 32)
         elif name == "name":
-            value = _clean_text(value, "name", "事项名称", 200)
+            value = _clean_text(value, "name", _("事项名称"), 200)
         elif name == "kind" and value not in AccessKind.values:
             raise DomainError(
-                "事项类型应为 statutory（依法履职）、assist（协助）或 certificate（出具证明）", field="kind"
+                _("事项类型应为 statutory（依法履职）、assist（协助）或 certificate（出具证明）"), field="kind"
             )
         elif name == "basis":
             value = (value or "").strip()
         elif name == "category" and value is not None and not item.region_key.startswith(value.region_key):
-            raise DomainError("对应的事项类别不适用于该目录所属区域", field="category")
+            raise DomainError(_("对应的事项类别不适用于该目录所属区域"), field="category")
         setattr(item, name, value)
 
 
@@ -268,7 +278,7 @@ def access_item_create(
     values = {"code": code, "name": name, "kind": kind, "basis": basis, "category": category, "is_active": is_active}
     item = AccessCatalogueItem(region_key=_region_key(actor, region_key))
     return _create(
-        actor=actor, instance=item, apply=_apply_access, values=values, verb="access_item.create", code_label="编号"
+        actor=actor, instance=item, apply=_apply_access, values=values, verb="access_item.create", code_label=_("编号")
     )
 
 
@@ -282,15 +292,15 @@ def access_item_update(*, actor, item: AccessCatalogueItem, **changes) -> Access
         changes=changes,
         fields=ACCESS_FIELDS,
         verb="access_item.update",
-        code_label="编号",
-        missing="准入事项不存在，或不在您的管辖范围内",
+        code_label=_("编号"),
+        missing=_("准入事项不存在，或不在您的管辖范围内"),
     )
 
 
 @transaction.atomic
 def access_item_delete(*, actor, item: AccessCatalogueItem) -> None:
     """Remove an item from the access catalogue. Administrators of its region."""
-    _check_may_change(actor, item, "准入事项不存在，或不在您的管辖范围内")
+    _check_may_change(actor, item, _("准入事项不存在，或不在您的管辖范围内"))
     _delete(actor=actor, instance=item, verb="access_item.delete")
 
 
@@ -325,7 +335,7 @@ def read_rows(data: bytes, filename: str) -> list[CatalogueRow]:
         try:
             sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
         except Exception:  # calamine raises its own error types for every kind of broken file
-            raise DomainError("无法读取该 Excel 文件，请确认是 .xlsx 格式", code="bad_file", field="file") from None
+            raise DomainError(_("无法读取该 Excel 文件，请确认是 .xlsx 格式"), code="bad_file", field="file") from None
         table = [["" if cell is None else str(cell).strip() for cell in row] for row in sheet]
         # Excel stores whole numbers as floats: 15 comes back as "15.0".
         table = [[c[:-2] if re.fullmatch(r"\d+\.0", c) else c for c in row] for row in table]
@@ -334,17 +344,19 @@ def read_rows(data: bytes, filename: str) -> list[CatalogueRow]:
 
         table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(decode_upload(data)))]
     else:
-        raise DomainError("请上传 .csv 或 .xlsx 文件", code="bad_file", field="file")
+        raise DomainError(_("请上传 .csv 或 .xlsx 文件"), code="bad_file", field="file")
     table = [row for row in table if any(row)]
     if not table:
-        raise DomainError("文件是空的", code="bad_file", field="file")
+        raise DomainError(_("文件是空的"), code="bad_file", field="file")
     english = set(COLUMNS.values())
     header = [COLUMNS.get(cell, cell if cell in english else "") for cell in table[0]]
     missing = [
         label for label, name in COLUMNS.items() if name in ("code", "name", "time_limit") and name not in header
     ]
     if missing:
-        raise DomainError("缺少必需的列：" + "、".join(missing), code="bad_file", field="file")
+        raise DomainError(
+            _("缺少必需的列：%(columns)s") % {"columns": "、".join(missing)}, code="bad_file", field="file"
+        )
     rows = []
     for number, raw in enumerate(table[1:], start=2):
         values = {name: (raw[i] if i < len(raw) else "") for i, name in enumerate(header) if name}
@@ -367,33 +379,33 @@ def import_catalogue(*, actor, rows: list[CatalogueRow], region_key: str | None 
         v, reasons = row.values, []
         code = v.get("code", "")
         if not code or len(code) > 32 or _CONTROL.search(code):
-            reasons.append("编码：不能为空，不超过32个字符")
+            reasons.append(_("编码：不能为空，不超过32个字符"))
         elif code in seen:
-            reasons.append("编码：文件中重复")
+            reasons.append(_("编码：文件中重复"))
         seen.add(code)
         if not v.get("name") or len(v["name"]) > 100:
-            reasons.append("名称：不能为空，不超过100个字符")
+            reasons.append(_("名称：不能为空，不超过100个字符"))
         kind = KIND_BY_LABEL.get(v.get("kind") or "事件", v.get("kind"))
         if kind not in CategoryKind.values:
-            reasons.append("类型：应为部件、事件、咨询、求助、投诉、举报、建议或表扬")
+            reasons.append(_("类型：应为部件、事件、咨询、求助、投诉、举报、建议或表扬"))
         unit = UNIT_BY_LABEL.get(v.get("time_unit") or "工作日", v.get("time_unit"))
         if unit not in TimeUnit.values:
-            reasons.append("时限单位：应为工作小时或工作日")
+            reasons.append(_("时限单位：应为工作小时或工作日"))
         limit = v.get("time_limit", "")
         if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 10000):
-            reasons.append("时限：应为1至10000的整数")
+            reasons.append(_("时限：应为1至10000的整数"))
         parent_code = v.get("parent_code", "")
         if parent_code and parent_code not in codes_in_file and parent_code not in existing:
-            reasons.append(f"上级编码：{parent_code} 既不在文件中，也不在现有清单中")
+            reasons.append(_("上级编码：%(code)s 既不在文件中，也不在现有清单中") % {"code": parent_code})
         if parent_code and parent_code == code:
-            reasons.append("上级编码：不能是自己")
+            reasons.append(_("上级编码：不能是自己"))
         department = None
         if v.get("department"):
             department = departments.get(v["department"])
             if department is None:
-                reasons.append(f"责任部门：部门代码 {v['department']} 不存在")
+                reasons.append(_("责任部门：部门代码 %(code)s 不存在") % {"code": v["department"]})
             elif not (key.startswith(department.region_key) or department.region_key.startswith(key)):
-                reasons.append(f"责任部门：{department.name} 不在清单所属区域内")
+                reasons.append(_("责任部门：%(name)s 不在清单所属区域内") % {"name": department.name})
         if reasons:
             errors.append({"line": row.line, "code": code, "reasons": reasons})
             continue
@@ -412,7 +424,9 @@ def import_catalogue(*, actor, rows: list[CatalogueRow], region_key: str | None 
     if not errors:
         errors = _cycles(parsed, existing)
     if errors:
-        raise DomainError(f"文件有{len(errors)}行错误，未导入任何数据", code="rows_invalid", details=errors)
+        raise DomainError(
+            _("文件有%(n)d行错误，未导入任何数据") % {"n": len(errors)}, code="rows_invalid", details=errors
+        )
     created = updated = 0
     by_code = dict(existing)
     pending = list(parsed)
@@ -469,5 +483,5 @@ def _cycles(parsed: list[dict], existing: dict) -> list[dict]:
         while node and steps <= len(parent_of):
             node, steps = parent_of.get(node, ""), steps + 1
         if node:
-            errors.append({"line": 0, "code": values["code"], "reasons": ["上级编码：形成了循环"]})
+            errors.append({"line": 0, "code": values["code"], "reasons": [_("上级编码：形成了循环")]})
     return errors

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.accounts.roles import Role
 from wangge.core.errors import DomainError, Forbidden, NotFound
@@ -63,7 +65,7 @@ def case_get(*, user, number: str) -> Case:
     cases = visible_cases(user=user).select_related(*LIST_RELATED).prefetch_related("assists__department")
     case = cases.filter(number=(number or "").strip().upper()).first()
     if case is None:
-        raise NotFound("案件不存在，或不在您的管辖范围内")
+        raise NotFound(_("案件不存在，或不在您的管辖范围内"))
     return case
 
 
@@ -77,7 +79,10 @@ ORDERINGS = {
 
 def _ordered(cases: QuerySet, order: str) -> QuerySet:
     if order not in ORDERINGS:
-        raise DomainError(f"未知排序方式：{order}，可用 " + "、".join(ORDERINGS), field="order")
+        raise DomainError(
+            _("未知排序方式：%(order)s，可用 %(choices)s") % {"order": order, "choices": "、".join(ORDERINGS)},
+            field="order",
+        )
     if order == "time_left":
         return cases.order_by(F("due_at").asc(nulls_last=True), "reported_at", "id")
     return cases.order_by(*ORDERINGS[order])
@@ -113,7 +118,7 @@ def _date(value, field: str):
         return value.date()
     parsed = parse_date(str(value)) if value else None
     if parsed is None:
-        raise DomainError(f"日期格式应为 YYYY-MM-DD：{value}", field=field)
+        raise DomainError(_("日期格式应为 YYYY-MM-DD：%(value)s") % {"value": value}, field=field)
     return parsed
 
 
@@ -128,13 +133,13 @@ def case_list(*, user, filters: Mapping | None = None) -> QuerySet:
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", [])}
     unknown = set(filters) - FILTER_KEYS
     if unknown:
-        raise DomainError("未知筛选条件：" + "、".join(sorted(unknown)), field=sorted(unknown)[0])
+        raise DomainError(_("未知筛选条件：%(keys)s") % {"keys": "、".join(sorted(unknown))}, field=sorted(unknown)[0])
     cases = visible_cases(user=user).select_related(*LIST_RELATED)
     if "status" in filters:
         statuses = _as_list(filters["status"])
         bad = [s for s in statuses if s not in Status.values]
         if bad:
-            raise DomainError("未知状态：" + "、".join(bad), field="status")
+            raise DomainError(_("未知状态：%(statuses)s") % {"statuses": "、".join(bad)}, field="status")
         cases = cases.filter(status__in=statuses)
     if "category" in filters:
         codes = _as_list(filters["category"])
@@ -147,7 +152,7 @@ def case_list(*, user, filters: Mapping | None = None) -> QuerySet:
         except (TypeError, ValueError):
             level = None
         if level not in CaseLevel.values:
-            raise DomainError("层级应为 5（社区）、4（街道）或 3（区县）", field="level")
+            raise DomainError(_("层级应为 5（社区）、4（街道）或 3（区县）"), field="level")
         cases = cases.filter(level=level)
     if "supervised" in filters:
         cases = cases.filter(supervised=bool(filters["supervised"]))
@@ -184,13 +189,13 @@ INBOX_ROLES = {
     "mine": None,  # everyone
 }
 INBOX_LABELS = {
-    "sort": "待受理",
-    "community": "社区待办",
-    "dispatch": "待派遣",
-    "department": "部门待办",
-    "verify": "待核查",
-    "supervised": "督办案件",
-    "mine": "我的上报",
+    "sort": gettext_lazy("待受理"),
+    "community": gettext_lazy("社区待办"),
+    "dispatch": gettext_lazy("待派遣"),
+    "department": gettext_lazy("部门待办"),
+    "verify": gettext_lazy("待核查"),
+    "supervised": gettext_lazy("督办案件"),
+    "mine": gettext_lazy("我的上报"),
 }
 
 
@@ -210,10 +215,10 @@ def case_inbox(*, user, box: str) -> QuerySet:
     - supervised: supervised open cases in scope (leaders' board);
     - mine: what the user reported."""
     if box not in INBOX_ROLES:
-        raise NotFound("没有这个待办列表")
+        raise NotFound(_("没有这个待办列表"))
     roles = INBOX_ROLES[box]
     if roles is not None and (user is None or user.role not in roles):
-        raise Forbidden("您的角色没有这个待办列表")
+        raise Forbidden(_("您的角色没有这个待办列表"))
     cases = visible_cases(user=user).select_related(*LIST_RELATED)
     if box == "sort":
         cases = restrict(cases, user).filter(status=Status.REPORTED)
@@ -454,12 +459,12 @@ def attachment_get(*, user, pk: int) -> Attachment:
     """A photo of a case the user may see (or the user's own upload not yet attached)."""
     attachment = Attachment.objects.select_related("case", "event").filter(pk=pk).first()
     if attachment is None:
-        raise NotFound("照片不存在，或不在您的管辖范围内")
+        raise NotFound(_("照片不存在，或不在您的管辖范围内"))
     if attachment.case_id is None:
         if user is None or attachment.uploaded_by_id != user.pk:
-            raise NotFound("照片不存在，或不在您的管辖范围内")
+            raise NotFound(_("照片不存在，或不在您的管辖范围内"))
         return attachment
     case = get_or_404(visible_cases(user=user), pk=attachment.case_id)
     if attachment.event_id and not attachment.event.public and not _sees_as_staff(user, case):
-        raise NotFound("照片不存在，或不在您的管辖范围内")
+        raise NotFound(_("照片不存在，或不在您的管辖范围内"))
     return attachment

@@ -48,7 +48,7 @@ def inbox_boxes(user) -> list[tuple[str, str]]:
     boxes = []
     for box, roles in selectors.INBOX_ROLES.items():
         if roles is None or user.role in roles:
-            boxes.append((box, _(selectors.INBOX_LABELS[box])))
+            boxes.append((box, str(selectors.INBOX_LABELS[box])))
     return boxes
 
 
@@ -132,7 +132,7 @@ def inbox(request, box):
         "cases/inbox.html",
         {
             "box": box,
-            "label": _(selectors.INBOX_LABELS[box]),
+            "label": str(selectors.INBOX_LABELS[box]),
             "boxes": inbox_boxes(user),
             "page": page,
             "order": order,

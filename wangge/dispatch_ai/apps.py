@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DispatchAiConfig(AppConfig):
     name = "wangge.dispatch_ai"
     label = "dispatch_ai"
-    verbose_name = "派单分类模型"
+    verbose_name = _("派单分类模型")

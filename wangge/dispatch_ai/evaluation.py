@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from django.utils.translation import gettext as _
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
@@ -61,7 +62,7 @@ def decode_csv(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise DomainError("文件编码无法识别，请保存为 UTF-8 编码的 CSV", code="bad_encoding", field="file")
+    raise DomainError(_("文件编码无法识别，请保存为 UTF-8 编码的 CSV"), code="bad_encoding", field="file")
 
 
 def read_labelled_csv(source: str | Path | bytes, *, name: str = "") -> LabelledSet:
@@ -70,7 +71,7 @@ def read_labelled_csv(source: str | Path | bytes, *, name: str = "") -> Labelled
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
-            raise DomainError(f"文件不存在：{path}", code="missing_file", field="file")
+            raise DomainError(_("文件不存在：%(path)s") % {"path": path}, code="missing_file", field="file")
         name = name or path.name
         source = path.read_bytes()
     reader = csv.DictReader(io.StringIO(decode_csv(source), newline=""))
@@ -78,7 +79,8 @@ def read_labelled_csv(source: str | Path | bytes, *, name: str = "") -> Labelled
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise DomainError(
-            f"{name or '文件'} 缺少列：{'、'.join(missing)}（需要 id、text、label 三列）",
+            _("%(name)s 缺少列：%(columns)s（需要 id、text、label 三列）")
+            % {"name": name or _("文件"), "columns": "、".join(missing)},
             code="missing_column",
             field=missing[0],
         )
@@ -90,9 +92,9 @@ def read_labelled_csv(source: str | Path | bytes, *, name: str = "") -> Labelled
             text = (row.get("text") or "").strip()
             label = (row.get("label") or "").strip()
             if not text:
-                reasons.append("text 为空")
+                reasons.append(_("text 为空"))
             if not label:
-                reasons.append("label 为空")
+                reasons.append(_("label 为空"))
             if reasons:
                 problems.append({"line": number, "code": (row.get("id") or "").strip(), "reasons": reasons})
                 continue
@@ -101,31 +103,35 @@ def read_labelled_csv(source: str | Path | bytes, *, name: str = "") -> Labelled
             labels.append(label)
     except csv.Error as exc:
         raise DomainError(
-            f"{name or '文件'} 第{reader.line_num}行无法读取：{exc}", code="bad_csv", field="file"
+            _("%(name)s 第%(line)d行无法读取：%(error)s")
+            % {"name": name or _("文件"), "line": reader.line_num, "error": exc},
+            code="bad_csv",
+            field="file",
         ) from None
     if problems:
         raise DomainError(
-            f"{name or '文件'} 有 {len(problems)} 行无效，未做任何处理",
+            _("%(name)s 有 %(n)d 行无效，未做任何处理") % {"name": name or _("文件"), "n": len(problems)},
             code="invalid_rows",
             field="file",
             details=problems[:MAX_REPORTED_ROWS],
         )
     if not texts:
-        raise DomainError(f"{name or '文件'} 没有数据行", code="empty_file", field="file")
+        raise DomainError(_("%(name)s 没有数据行") % {"name": name or _("文件")}, code="empty_file", field="file")
     return LabelledSet(ids=ids, texts=texts, labels=labels)
 
 
 def check_stratifiable(labels: list[str], folds: int) -> None:
     if folds < 2:
-        raise DomainError("折数至少为 2", code="bad_folds", field="folds")
+        raise DomainError(_("折数至少为 2"), code="bad_folds", field="folds")
     counts = Counter(labels)
     if len(counts) < 2:
-        raise DomainError("至少需要两个类别才能评估", code="one_label", field="label")
+        raise DomainError(_("至少需要两个类别才能评估"), code="one_label", field="label")
     rare = sorted((n, label) for label, n in counts.items() if n < folds)
     if rare:
-        listing = "、".join(f"{label}（{n} 条）" for n, label in rare[:10])
+        listing = "、".join(_("%(label)s（%(n)d 条）") % {"label": label, "n": n} for n, label in rare[:10])
         raise DomainError(
-            f"分层 {folds} 折交叉验证要求每个类别至少 {folds} 条，以下类别不足：{listing}",
+            _("分层 %(folds)d 折交叉验证要求每个类别至少 %(folds)d 条，以下类别不足：%(listing)s")
+            % {"folds": folds, "listing": listing},
             code="too_few_examples",
             field="folds",
         )
@@ -219,7 +225,7 @@ def holdout(
 ) -> Evaluation:
     """Fit a fresh model on `train`, score it on `test`. Test labels unseen in training count as errors."""
     if len(set(train.labels)) < 2:
-        raise DomainError("训练集至少需要两个类别", code="one_label", field="train")
+        raise DomainError(_("训练集至少需要两个类别"), code="one_label", field="train")
     make_model = make_model or (lambda: MessageClassifier(seed=seed))
     started = time.perf_counter()
     model = make_model().fit(train.texts, train.labels)

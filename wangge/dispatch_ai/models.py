@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.models import TimeStamped
@@ -49,7 +50,11 @@ class ModelVersion(models.Model):
         verbose_name = _("分类模型版本")
 
     def __str__(self):
-        return f"v{self.pk} ({self.get_trained_from_display()}, {len(self.labels)} 类)"
+        return gettext("v%(id)s (%(source)s, %(n)d 类)") % {
+            "id": self.pk,
+            "source": self.get_trained_from_display(),
+            "n": len(self.labels),
+        }
 
     @property
     def macro_f1(self) -> float | None:

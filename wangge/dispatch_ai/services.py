@@ -13,6 +13,7 @@ import sklearn
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.accounts.roles import MANAGE_DISPATCH_AI, require
 from wangge.core import audit
@@ -78,18 +79,21 @@ def catalogue_examples(entries) -> tuple[list[str], list[str]]:
 
 def _check_examples(texts: list[str], labels: list[str]) -> tuple[list[str], list[str]]:
     if len(texts) != len(labels):
-        raise DomainError("文本与类别的数量不一致", code="length_mismatch", field="labels")
+        raise DomainError(_("文本与类别的数量不一致"), code="length_mismatch", field="labels")
     docs = as_prepared(texts)
     kept_texts, kept_labels = [], []
     for doc, text, label in zip(docs, texts, labels):
         label = (label or "").strip()
         if len(label) > MAX_LABEL_LENGTH:
-            raise DomainError(f"类别编码过长（最多 {MAX_LABEL_LENGTH} 个字符）：{label[:80]}", field="labels")
+            raise DomainError(
+                _("类别编码过长（最多 %(n)d 个字符）：%(label)s") % {"n": MAX_LABEL_LENGTH, "label": label[:80]},
+                field="labels",
+            )
         if doc.clean and label:
             kept_texts.append(text)
             kept_labels.append(label)
     if len(set(kept_labels)) < 2:
-        raise DomainError("训练至少需要两个类别、且每条样本有内容", code="too_few_labels", field="labels")
+        raise DomainError(_("训练至少需要两个类别、且每条样本有内容"), code="too_few_labels", field="labels")
     return kept_texts, kept_labels
 
 
@@ -151,7 +155,7 @@ def train(
     `extra_*` examples (e.g. catalogue names) join every training set but are never scored."""
     require(actor, MANAGE_DISPATCH_AI)
     if trained_from not in TrainedFrom.values:
-        raise DomainError(f"未知的训练数据来源：{trained_from}", field="trained_from")
+        raise DomainError(_("未知的训练数据来源：%(source)s") % {"source": trained_from}, field="trained_from")
     texts, labels = list(texts), list(labels)
     extra_texts, extra_labels = list(extra_texts or []), list(extra_labels or [])
     all_texts, all_labels = _check_examples(texts + extra_texts, labels + extra_labels)
@@ -184,15 +188,19 @@ def train_from_catalogue(
     Activated when no model is active yet (or as `activate` says). Administrators only."""
     entries = list(entries)
     if len(entries) < 2:
-        raise DomainError("事项清单至少需要两个类别", code="too_few_labels", field="entries")
-    codes = [code for code, _, _ in entries]
+        raise DomainError(_("事项清单至少需要两个类别"), code="too_few_labels", field="entries")
+    codes = [entry[0] for entry in entries]
     duplicated = sorted(code for code, n in Counter(codes).items() if n > 1)
     if duplicated:
-        raise DomainError(f"类别编码重复：{'、'.join(duplicated[:10])}", code="duplicate_code", field="entries")
+        raise DomainError(
+            _("类别编码重复：%(codes)s") % {"codes": "、".join(duplicated[:10])}, code="duplicate_code", field="entries"
+        )
     texts, labels = catalogue_examples(entries)
     missing = sorted(set(codes) - set(labels))
     if missing:
-        raise DomainError(f"以下类别没有名称或关键词：{'、'.join(missing[:10])}", field="entries")
+        raise DomainError(
+            _("以下类别没有名称或关键词：%(codes)s") % {"codes": "、".join(missing[:10])}, field="entries"
+        )
     version = train(
         texts=[],
         labels=[],
@@ -234,7 +242,9 @@ def train_from_history(
     extra_texts, extra_labels = catalogue_examples(hooks.catalogue_entries()) if use_catalogue else ([], [])
     if not texts and not extra_texts:
         raise DomainError(
-            "没有可用的训练数据：派单历史为空，也没有提供标注文件或事项清单", code="no_training_data", field="history"
+            _("没有可用的训练数据：派单历史为空，也没有提供标注文件或事项清单"),
+            code="no_training_data",
+            field="history",
         )
     if n_history and n_csv:
         trained_from = TrainedFrom.HISTORY_CSV
@@ -279,7 +289,7 @@ def _activate(version: ModelVersion, *, actor, note: str, rolling_back: bool = F
         with transaction.atomic():
             version.save(update_fields=fields)
     except IntegrityError:
-        raise Conflict("另一个模型版本正在被启用，请稍后重试", code="concurrent_activation", field="version")
+        raise Conflict(_("另一个模型版本正在被启用，请稍后重试"), code="concurrent_activation", field="version")
     audit.record(
         actor=actor,
         verb="dispatch_ai.rollback" if rolling_back else "dispatch_ai.activate",
@@ -299,7 +309,7 @@ def activate(version: ModelVersion | int, *, actor=None, note: str = "") -> Mode
     pk = version.pk if isinstance(version, ModelVersion) else version
     target = ModelVersion.objects.filter(pk=pk).first()
     if target is None:
-        raise NotFound(f"模型版本不存在：{pk}", field="version")
+        raise NotFound(_("模型版本不存在：%(id)s") % {"id": pk}, field="version")
     return _activate(target, actor=actor, note=note)
 
 
@@ -309,9 +319,11 @@ def rollback(*, actor=None, note: str = "") -> ModelVersion:
     require(actor, MANAGE_DISPATCH_AI)
     current = ModelVersion.objects.select_for_update().filter(active=True).first()
     if current is None:
-        raise DomainError("当前没有启用的模型，无法回退", code="no_active_model", field="version")
+        raise DomainError(_("当前没有启用的模型，无法回退"), code="no_active_model", field="version")
     if current.previous_id is None:
-        raise DomainError(f"v{current.pk} 之前没有启用过其他版本，无法回退", code="no_previous", field="version")
+        raise DomainError(
+            _("v%(id)s 之前没有启用过其他版本，无法回退") % {"id": current.pk}, code="no_previous", field="version"
+        )
     return _activate(current.previous, actor=actor, note=note or f"从 v{current.pk} 回退", rolling_back=True)
 
 
@@ -388,9 +400,9 @@ def record_choice(
     later keeping the category the system chose leaves the record as the system's."""
     label = (label or "").strip()
     if not label:
-        raise DomainError("请选择类别", code="required", field="label")
+        raise DomainError(_("请选择类别"), code="required", field="label")
     if len(label) > MAX_LABEL_LENGTH:
-        raise DomainError(f"类别编码过长（最多 {MAX_LABEL_LENGTH} 个字符）", field="label")
+        raise DomainError(_("类别编码过长（最多 %(n)d 个字符）") % {"n": MAX_LABEL_LENGTH}, field="label")
     case_id = str(case_id)
     row = Suggestion.objects.select_for_update().filter(case_type=case_type, case_id=case_id).first()
     before = None
@@ -401,7 +413,7 @@ def record_choice(
     if not auto and row.auto_applied and row.final_label == label:
         return row
     if auto and (not row.candidates or row.candidates[0]["label"] != label):
-        raise DomainError("只有排名第一的建议可以自动采用", code="auto_not_allowed", field="label")
+        raise DomainError(_("只有排名第一的建议可以自动采用"), code="auto_not_allowed", field="label")
     ranks = {c["label"]: n for n, c in enumerate(row.candidates or [], start=1)}
     if not row.candidates:
         row.outcome, row.chosen_rank = Outcome.UNASSISTED, None

@@ -2,6 +2,7 @@
 The same services as the management commands; a refusal lists every problem."""
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
@@ -24,7 +25,12 @@ class ImportResultOut(Schema):
 def _read(request: HttpRequest, upload: UploadedFile) -> bytes:
     require(request.user, IMPORT_GEOGRAPHY)  # before reading a possibly large upload
     if upload.size > MAX_UPLOAD_BYTES:
-        raise DomainError(f"文件过大（{upload.size // 1024 // 1024} MB），上限 50 MB", field="file", code="too_large")
+        raise DomainError(
+            _("文件过大（%(size)d MB），上限 %(limit)d MB")
+            % {"size": upload.size // 1024 // 1024, "limit": MAX_UPLOAD_BYTES // 1024 // 1024},
+            field="file",
+            code="too_large",
+        )
     return upload.read()
 
 

@@ -1,6 +1,7 @@
 """Reads of the region tree, always starting from the user's scope."""
 
 from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
 
 from wangge.core.errors import DomainError
 from wangge.core.geo import to_wgs84
@@ -103,9 +104,9 @@ def household_list(*, user, building: Building) -> QuerySet:
 def locate(*, lng: float, lat: float, crs: str = "wgs84"):
     """The grid a point lies in (or None), converting the point to WGS-84 first."""
     if not (-180 <= lng <= 180) or not (-90 <= lat <= 90):
-        raise DomainError("经纬度超出范围：经度应在 -180 至 180，纬度在 -90 至 90", field="lng")
+        raise DomainError(_("经纬度超出范围：经度应在 -180 至 180，纬度在 -90 至 90"), field="lng")
     try:
         wgs_lng, wgs_lat = to_wgs84(lng, lat, crs)
     except ValueError:
-        raise DomainError(f"未知坐标系 {crs}，可用 wgs84、cgcs2000、gcj02", field="crs") from None
+        raise DomainError(_("未知坐标系 %(crs)s，可用 wgs84、cgcs2000、gcj02") % {"crs": crs}, field="crs") from None
     return get_index().locate(wgs_lng, wgs_lat), (wgs_lng, wgs_lat)

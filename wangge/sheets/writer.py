@@ -6,11 +6,12 @@ from collections.abc import Iterable, Sequence
 
 import xlsxwriter
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .reader import ERROR_HEADER, max_rows
 from .spec import Column, LedgerSpec, Row
 
-NOTES_SHEET = "填写说明"
+NOTES_SHEET = gettext_lazy("填写说明")
 
 
 def _formats(book) -> dict:
@@ -73,7 +74,7 @@ def template(spec: LedgerSpec) -> bytes:
 
 
 def _notes_sheet(book, spec: LedgerSpec, formats: dict) -> None:
-    notes = book.add_worksheet(NOTES_SHEET)
+    notes = book.add_worksheet(str(NOTES_SHEET))
     notes.set_column(0, 0, 16)
     notes.set_column(1, 1, 8)
     notes.set_column(2, 2, 60, formats["wrap"])

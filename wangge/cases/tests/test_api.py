@@ -4,6 +4,7 @@ the data; actions answer 409 on a stale version; lists stay within a query budge
 import json
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -270,3 +271,16 @@ def test_a_nul_character_in_a_json_body_is_refused_on_its_field_not_a_500(drive,
     # The same text as an escaped backslash is ordinary text, not a NUL.
     response = post(hotline, "/api/v1/cases", body | {"reporter_name": "王\\u0000", "reporter_phone": "13800000000"})
     assert response.status_code == 201, response.content
+
+
+def test_a_user_who_chose_english_reads_the_not_found_and_inbox_errors_in_english(drive, people):
+    in_b = drive.report(where=B1, by="resident_b")
+    c = client(people, "dispatcher_a")
+    chinese = c.get(f"/api/v1/cases/{in_b.number}").json()
+    assert chinese["message"] == "案件不存在，或不在您的管辖范围内"
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for url in (f"/api/v1/cases/{in_b.number}", "/api/v1/cases/WG-2026-999999"):
+        answer = c.get(url)
+        assert answer.status_code == 404
+        assert answer.json()["message"] == "The case does not exist, or is outside your scope", url
+    assert c.get("/api/v1/cases/inbox/nothing").json()["message"] == "There is no such to-do list"
