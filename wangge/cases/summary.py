@@ -1,13 +1,13 @@
 """The indicator summary (`IndicatorSummary`): the counts of docs/indicators.md per day, week and month
-of report, place, category and lead department, so the dashboard sums a few thousand rows instead of
-reading every case.
+of report, place, category and lead department, in several grains (`SPANS`), so the dashboard sums a
+few thousand rows instead of reading every case.
 
 `record(before, after)` is the only writer during normal work. `case_report` and
 `workflow.case_transition` call it in their own transaction with what the case counted before and
 after the change, so the summary moves exactly when the case does (a rolled-back move leaves both as
 they were). `rebuild()` (`manage.py indicators_rebuild`) recomputes every row from the cases: after
-bulk loads that bypass the services, after changing WANGGE_RESPONSE_HOURS / WANGGE_DISPATCH_HOURS, or
-after an upgrade that brings the table.
+bulk loads that bypass the services, after changing WANGGE_RESPONSE_HOURS / WANGGE_DISPATCH_HOURS; the
+migration that brought the day spans (cases.0005) runs it when the database holds cases.
 
 `counts()` is the one Python statement of the definitions; `indicators.count_expressions()` says the
 same in SQL, and the tests hold the two together.
