@@ -254,11 +254,12 @@ def summary_rows(*, scope: Scope, period: Period, units=COUNTS_UNITS, places: in
     finest = max(len(key), places)
     units = [unit for unit in units if summary.GRAIN[unit] >= finest and unit != Span.DAY] + [Span.DAY]
     rows = IndicatorSummary.objects.filter(_cover(period.start, period.end, units))
-    if len(key) >= KEY_LENGTH[Level.COMMUNITY]:
-        # A community or a grid: a range on the place, which the place index serves.
+    if len(key) >= KEY_LENGTH[Level.STREET]:
+        # A street, a community or a grid: a range on the place, which the place index serves (by
+        # date instead, a street's leftover days would read the day rows of the whole city).
         rows = rows.filter(region_key__gte=key, region_key__lt=key[:-1] + chr(ord(key[-1]) + 1))
     else:
-        # A street or wider holds much of the table: read by date (the key's index) and test the
+        # A district or wider holds much of the table: read by date (the key's index) and test the
         # place row by row. LIKE keeps SQLite's planner, which has no range statistics, from
         # choosing the place index and reading every day row of the whole city.
         rows = rows.filter(region_key__startswith=key)
