@@ -200,27 +200,27 @@ def cohort(*, scope: Scope, period: Period) -> QuerySet:
 # ---- reading the summary --------------------------------------------------------------------------
 
 
-WEEKLY = frozenset({Span.WEEK, Span.CATEGORY_WEEK})
-
-
 def _next(span: str, start: date) -> date:
-    return start + timedelta(days=7) if span in WEEKLY else (start + timedelta(days=32)).replace(day=1)
+    unit = summary.UNIT[span]
+    if unit == "day":
+        return start + timedelta(days=1)
+    return start + timedelta(days=7) if unit == "week" else (start + timedelta(days=32)).replace(day=1)
 
 
 def _first_start(span: str, day: date) -> date:
-    """The first week (Monday) or month that starts on or after `day`."""
-    if span in WEEKLY:
+    """The first day, week (Monday) or month that starts on or after `day`."""
+    unit = summary.UNIT[span]
+    if unit == "week":
         return day + timedelta(days=(7 - day.weekday()) % 7)
-    return day if day.day == 1 else _next(span, day)
+    return day if unit == "day" or day.day == 1 else _next(span, day)
 
 
 def _cover(first: date, last: date, units: list[str]) -> Q:
     """Summary rows that make up the days first..last: whole units of the first kind (months, say),
-    and the days left over at either end covered the same way by the next kinds, down to days."""
+    and the days left over at either end covered the same way by the next kinds, down to days (the
+    last kind is always a day span, which covers whatever is left)."""
     if first > last:
         return Q(pk__in=[])
-    if not units:
-        return Q(span=Span.DAY, start__gte=first, start__lte=last)
     unit, finer = units[0], units[1:]
     start = _first_start(unit, first)
     full = None
@@ -238,18 +238,28 @@ def _cover(first: date, last: date, units: list[str]) -> Q:
     return rows
 
 
-def summary_rows(*, scope: Scope, period: Period, units=(Span.MONTH, Span.WEEK), places: int = 0) -> QuerySet:
+# The spans each kind of table may read, coarsest first; `summary_rows` drops those that keep too
+# little of the place. Day rows of the case's own grain (Span.DAY) close every list: they answer all.
+COUNTS_UNITS = (Span.MONTH, Span.WEEK, Span.STREET_DAY, Span.DAY)
+WEEKLY_UNITS = (Span.WEEK, Span.STREET_DAY, Span.DAY)
+# A monthly trend takes no week rows: a week can straddle two months.
+MONTHLY_UNITS = (Span.MONTH, Span.STREET_DAY, Span.DAY)
+CATEGORY_UNITS = (Span.CATEGORY_MONTH, Span.CATEGORY_WEEK, Span.CATEGORY_DAY, Span.DAY)
+
+
+def summary_rows(*, scope: Scope, period: Period, units=COUNTS_UNITS, places: int = 0) -> QuerySet:
     """Summary rows of the cohort. A coarse span serves only where it keeps enough of the place for
     both the region and the grouping (`places`, a key length); day rows serve everywhere."""
     key = scope.region.key
     finest = max(len(key), places)
-    units = [unit for unit in units if summary.GRAIN[unit] >= finest]
+    units = [unit for unit in units if summary.GRAIN[unit] >= finest and unit != Span.DAY] + [Span.DAY]
     rows = IndicatorSummary.objects.filter(_cover(period.start, period.end, units))
-    if len(key) >= KEY_LENGTH[Level.COMMUNITY]:
-        # A community or a grid: a range on the place, which the place index serves.
+    if len(key) >= KEY_LENGTH[Level.STREET]:
+        # A street, a community or a grid: a range on the place, which the place index serves (by
+        # date instead, a street's leftover days would read the day rows of the whole city).
         rows = rows.filter(region_key__gte=key, region_key__lt=key[:-1] + chr(ord(key[-1]) + 1))
     else:
-        # A street or wider holds much of the table: read by date (the key's index) and test the
+        # A district or wider holds much of the table: read by date (the key's index) and test the
         # place row by row. LIKE keeps SQLite's planner, which has no range statistics, from
         # choosing the place index and reading every day row of the whole city.
         rows = rows.filter(region_key__startswith=key)
@@ -336,7 +346,7 @@ def trend_rows(*, scope: Scope, period: Period, step: str = "week") -> list[dict
     """Counts and rates per week (starting Monday) or calendar month of the report date."""
     if step not in ("week", "month"):
         raise DomainError("趋势粒度应为 week 或 month", field="step")
-    units = [Span.WEEK] if step == "week" else [Span.MONTH, Span.WEEK]
+    units = WEEKLY_UNITS if step == "week" else MONTHLY_UNITS
     grouped = summary_rows(scope=scope, period=period, units=units).values("start").annotate(**_sums())
     buckets: dict[date, dict] = {}
     for row in grouped:
@@ -357,7 +367,7 @@ def category_rows(*, scope: Scope, period: Period) -> list[dict]:
     as one row."""
     grouped = [
         row
-        for row in summary_rows(scope=scope, period=period, units=[Span.CATEGORY_MONTH, Span.CATEGORY_WEEK])
+        for row in summary_rows(scope=scope, period=period, units=CATEGORY_UNITS)
         .values("category_id")
         .annotate(reported=Sum("reported"), closed=Sum("closed"))
         if row["reported"]

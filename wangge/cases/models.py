@@ -416,6 +416,8 @@ class Span(models.TextChoices):
     MONTH = "m", _("月")
     CATEGORY_MONTH = "c", _("月（按类别）")
     CATEGORY_WEEK = "k", _("周（按类别）")
+    STREET_DAY = "s", _("日（街道）")
+    CATEGORY_DAY = "t", _("日（按类别，区县）")
 
 
 class IndicatorSummary(models.Model):
@@ -426,9 +428,11 @@ class IndicatorSummary(models.Model):
 
     Day rows keep the case's own place and category. The others are coarser, so a year of a city is a
     few thousand rows: month rows keep the community (`region_key` of 12 digits), week rows the street
-    (9), both without category; category-month and category-week rows keep the street and the category
-    (`summary.GRAIN`). Category and department are plain ids with 0 for none, so "none" is one key in
-    the unique constraint (NULLs would never conflict)."""
+    (9), both without category; category-month and category-week rows keep the street and the category;
+    street-day rows keep the street without category, category-day rows the district and the category
+    (`summary.SPANS`), so the days at the ends of a period cost a wide region little. Category and
+    department are plain ids with 0 for none, so "none" is one key in the unique constraint (NULLs
+    would never conflict)."""
 
     span = models.CharField(max_length=1, choices=Span.choices)
     start = models.DateField()

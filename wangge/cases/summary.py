@@ -1,13 +1,13 @@
 """The indicator summary (`IndicatorSummary`): the counts of docs/indicators.md per day, week and month
-of report, place, category and lead department, so the dashboard sums a few thousand rows instead of
-reading every case.
+of report, place, category and lead department, in several grains (`SPANS`), so the dashboard sums a
+few thousand rows instead of reading every case.
 
 `record(before, after)` is the only writer during normal work. `case_report` and
 `workflow.case_transition` call it in their own transaction with what the case counted before and
 after the change, so the summary moves exactly when the case does (a rolled-back move leaves both as
 they were). `rebuild()` (`manage.py indicators_rebuild`) recomputes every row from the cases: after
-bulk loads that bypass the services, after changing WANGGE_RESPONSE_HOURS / WANGGE_DISPATCH_HOURS, or
-after an upgrade that brings the table.
+bulk loads that bypass the services, after changing WANGGE_RESPONSE_HOURS / WANGGE_DISPATCH_HOURS; the
+migration that brought the day spans (cases.0005) runs it when the database holds cases.
 
 `counts()` is the one Python statement of the definitions; `indicators.count_expressions()` says the
 same in SQL, and the tests hold the two together.
@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min, Sum, Value
+from django.db.models import F, Max, Min, Sum, Value
 from django.db.models.functions import Substr, TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -57,9 +57,23 @@ COUNTS = (
 )
 KEY = ("span", "start", "region_key", "category_id", "department_id")
 NOT_FILED = frozenset({Status.REPORTED, Status.REJECTED, Status.MERGED, Status.TRANSFERRED})
-# How much of the place each span keeps (key length), and which keep the category.
-GRAIN = {Span.DAY: 17, Span.WEEK: 9, Span.MONTH: 12, Span.CATEGORY_MONTH: 9, Span.CATEGORY_WEEK: 9}
-WITH_CATEGORY = frozenset({Span.DAY, Span.CATEGORY_MONTH, Span.CATEGORY_WEEK})
+# Every span: the report dates one row covers (a day, a week from Monday, a month), how much of the
+# place it keeps (key length: 6 district, 9 street, 12 community, 17 the case's own) and whether it
+# keeps the category. A case adds to one row of each. The dashboard reads, for each table, the
+# coarsest rows that still tell its groups apart (`indicators.summary_rows`); the day rows of the
+# case's own grain answer anything and are the last resort (a grid's figures, a community's children).
+SPANS = {
+    Span.DAY: ("day", 17, True),
+    Span.STREET_DAY: ("day", 9, False),
+    Span.CATEGORY_DAY: ("day", 6, True),
+    Span.WEEK: ("week", 9, False),
+    Span.CATEGORY_WEEK: ("week", 9, True),
+    Span.MONTH: ("month", 12, False),
+    Span.CATEGORY_MONTH: ("month", 9, True),
+}
+UNIT = {span: unit for span, (unit, _grain, _category) in SPANS.items()}
+GRAIN = {span: grain for span, (_unit, grain, _category) in SPANS.items()}
+WITH_CATEGORY = frozenset(span for span, (_unit, _grain, category) in SPANS.items() if category)
 
 Fact = tuple[tuple[date, str, int, int], tuple[int, ...]]  # (day, place, category, department), counts
 
@@ -114,16 +128,18 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def start_of(span: str, day: date) -> date:
+    """The first day of the row of `span` that a day belongs to."""
+    unit = UNIT[span]
+    return day if unit == "day" else week_of(day) if unit == "week" else day.replace(day=1)
+
+
 def rows_of(key: tuple[date, str, int, int]) -> list[tuple]:
-    """The summary rows a case's key adds to: its day, week, month, and month and week by category."""
+    """The summary rows a case's key adds to: one of each span (`SPANS`)."""
     day, place, category, department = key
-    month = day.replace(day=1)
     return [
-        (Span.DAY, day, place, category, department),
-        (Span.WEEK, week_of(day), place[: GRAIN[Span.WEEK]], 0, department),
-        (Span.MONTH, month, place[: GRAIN[Span.MONTH]], 0, department),
-        (Span.CATEGORY_MONTH, month, place[: GRAIN[Span.CATEGORY_MONTH]], category, department),
-        (Span.CATEGORY_WEEK, week_of(day), place[: GRAIN[Span.CATEGORY_WEEK]], category, department),
+        (span, start_of(span, day), place[: GRAIN[span]], category if span in WITH_CATEGORY else 0, department)
+        for span in SPANS
     ]
 
 
@@ -243,39 +259,34 @@ def rebuild(*, progress: Callable[[str], None] = lambda message: None, chunk: in
         total_cases += n
         total_rows += added
         progress(f"{month:%Y-%m}: {n} cases, {added} day rows")
-    # The coarser rows, from the day rows (a week starting in a month is rebuilt with it).
+    # The coarser rows, from the day rows: those that start in a month are rebuilt with it (a week
+    # that starts in it reads the first days of the next month too).
     sums = {f"n_{name}": Sum(name) for name in COUNTS}
+    buckets = {"day": F("start"), "week": TruncWeek("start"), "month": TruncMonth("start")}
     for month in months:
         following = (month + timedelta(days=32)).replace(day=1)
         with transaction.atomic():
             _lock()
-            IndicatorSummary.objects.filter(span__in=[Span.MONTH, Span.CATEGORY_MONTH], start=month).delete()
-            IndicatorSummary.objects.filter(
-                span__in=[Span.WEEK, Span.CATEGORY_WEEK], start__gte=month, start__lt=following
-            ).delete()
+            IndicatorSummary.objects.exclude(span=Span.DAY).filter(start__gte=month, start__lt=following).delete()
             days = IndicatorSummary.objects.filter(span=Span.DAY).order_by()
             rows = {}
-            for span, filter_days, bucket, with_category in (
-                (Span.WEEK, days.filter(start__gte=month, start__lt=following + timedelta(days=6)), TruncWeek, False),
-                (Span.MONTH, days.filter(start__gte=month, start__lt=following), TruncMonth, False),
-                (Span.CATEGORY_MONTH, days.filter(start__gte=month, start__lt=following), TruncMonth, True),
-                (
-                    Span.CATEGORY_WEEK,
-                    days.filter(start__gte=month, start__lt=following + timedelta(days=6)),
-                    TruncWeek,
-                    True,
-                ),
-            ):
-                grouped = filter_days.annotate(
-                    bucket=bucket("start"), place=Substr("region_key", 1, GRAIN[span])
-                ).values_list("bucket", "place", "category_id" if with_category else Value(0), "department_id")
-                for start, place, category, department, *values in grouped.annotate(**sums):
+            for span, (unit, grain, with_category) in SPANS.items():
+                if span == Span.DAY:
+                    continue
+                until = following + timedelta(days=6) if unit == "week" else following
+                grouped = (
+                    days.filter(start__gte=month, start__lt=until)
+                    .annotate(bucket=buckets[unit], place=Substr("region_key", 1, grain))
+                    .values_list("bucket", "place", "category_id" if with_category else Value(0), "department_id")
+                    .annotate(**sums)
+                )
+                for start, place, category, department, *values in grouped:
                     start = start.date() if isinstance(start, datetime) else start
                     if month <= start < following:
                         rows[(span, start, place, category, department)] = values
             added = _insert(rows)
         total_rows += added
-        progress(f"{month:%Y-%m}: {added} week and month rows")
+        progress(f"{month:%Y-%m}: {added} week, month and coarser day rows")
     return {"cases": total_cases, "rows": total_rows}
 
 

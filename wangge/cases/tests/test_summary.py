@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count, Q
-from django.db.models.functions import Substr, TruncMonth, TruncWeek
+from django.db.models import Count, Q, Value
+from django.db.models.functions import Substr, TruncDate, TruncMonth, TruncWeek
+from django.utils import timezone
 
 from wangge.cases import indicators, summary
 from wangge.cases.models import Case, IndicatorSummary, Rating, Status
@@ -178,6 +179,7 @@ PERIODS = [
     (date(2026, 3, 2), date(2026, 3, 29)),  # whole weeks (Monday to Sunday)
     (date(2026, 3, 4), date(2026, 3, 6)),  # a few days
     (date(2026, 2, 26), date(2026, 3, 3)),  # across a month end, inside a week
+    (date(2026, 2, 20), date(2026, 3, 20)),  # no whole month, a whole week across the month end
     (date(2026, 3, 15), date(2026, 3, 15)),  # one day
 ]
 
@@ -294,4 +296,128 @@ def test_a_refused_move_leaves_the_summary_alone(tree, catalogue, people):
     assert summary_rows() == before
     case_transition(case=case, action="accept", actor=None, expected_version=case.version, category=catalogue["lamp"])
     after = summary_rows()
-    assert after != before and [row[6] for row in after] == [1, 1, 1, 1, 1]  # filed: its day, week, months
+    assert after != before and [row[6] for row in after] == [1] * len(summary.SPANS)  # filed: one row of each span
+
+
+# ---- every span on its own, and which rows each table reads --------------------------------------
+
+TRUNC = {"day": TruncDate, "week": TruncWeek, "month": TruncMonth}
+
+
+def direct_span(span):
+    """The rows `span` should hold, counted straight from the cases at its grain (`summary.SPANS`)."""
+    unit, grain, with_category = summary.SPANS[span]
+    zone = timezone.get_current_timezone()
+    grouped = (
+        Case.objects.exclude(status=Status.MERGED)
+        .annotate(b=TRUNC[unit]("reported_at", tzinfo=zone), p=Substr("region_key", 1, grain))
+        .values_list("b", "p", "category_id" if with_category else Value(0), "lead_department_id")
+        .annotate(**indicators.count_expressions())
+        .order_by()
+    )
+    rows = {}
+    for start, place, category, department, *values in grouped:
+        start = start.date() if isinstance(start, datetime) else start
+        rows[(span, start, place, category or 0, department or 0)] = tuple(values)
+    return rows
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_every_span_holds_the_cases_counted_at_its_grain(seed, tree, catalogue, people):
+    walk(seed, catalogue, tree, cases=20, moves=120)
+    n = len(summary.KEY)
+    held = {row[:n]: tuple(row[n:]) for row in summary_rows()}
+    for span in summary.SPANS:
+        assert {k: v for k, v in held.items() if k[0] == span} == direct_span(span), span
+    assert {row[0] for row in held} == set(summary.SPANS)  # the walk reached every span
+
+
+def spans_read(region, period, **kw):
+    scope = indicators.Scope(region=region, department=None)
+    return set(indicators.summary_rows(scope=scope, period=period, **kw).values_list("span", flat=True).distinct())
+
+
+def test_each_table_reads_the_coarsest_rows_that_tell_its_groups_apart(tree, catalogue, people):
+    from wangge.cases import services
+
+    # Cases on days that fall in a ragged start (Thu 12 Feb), a whole week (16–22 Feb), a whole month
+    # (March) and a ragged end (Wed 8 Apr) of the period Wed 11 Feb – Fri 10 Apr.
+    for day in (date(2026, 2, 12), date(2026, 2, 18), date(2026, 3, 10), date(2026, 4, 8)):
+        for where in (A1, B1):
+            services.case_report(
+                actor=None,
+                text="路灯不亮",
+                channel="grid",
+                category=catalogue["lamp"],
+                lng=where[0],
+                lat=where[1],
+                at=datetime.combine(day, datetime.min.time().replace(hour=10), tzinfo=TZ),
+            )
+    period = indicators.Period(date(2026, 2, 11), date(2026, 4, 10))
+    city, district, street = tree["city"], tree["district"], tree["street_a"]
+    community, grid = tree["community_a"], tree["grids"]["510502001001001"]
+    m, w, d = summary.Span.MONTH, summary.Span.WEEK, summary.Span.DAY
+    cm, cw = summary.Span.CATEGORY_MONTH, summary.Span.CATEGORY_WEEK
+    sd, cd = summary.Span.STREET_DAY, summary.Span.CATEGORY_DAY
+    children = indicators.KEY_LENGTH
+    # The city and a district: totals, departments, trend and children never read the case's own day rows.
+    for region in (city, district):
+        assert spans_read(region, period) == {m, w, sd}
+        assert spans_read(region, period, places=children[region.level + 1]) == {m, w, sd}
+        assert spans_read(region, period, units=indicators.WEEKLY_UNITS) == {w, sd}
+        assert spans_read(region, period, units=indicators.MONTHLY_UNITS) == {m, sd}
+        assert spans_read(region, period, units=indicators.CATEGORY_UNITS) == {cm, cw, cd}
+    # A street: its own figures from street rows; its communities and categories need finer days.
+    assert spans_read(street, period) == {m, w, sd}
+    assert spans_read(street, period, places=children[street.level + 1]) == {m, d}
+    assert spans_read(street, period, units=indicators.CATEGORY_UNITS) == {cm, cw, d}
+    # A community's grids and a grid itself: month rows where they keep enough, else the day rows.
+    assert spans_read(community, period) == {m, d}
+    assert spans_read(community, period, places=children[community.level + 1]) == {d}
+    assert spans_read(grid, period) == {d}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_a_summary_nobody_rebuilt_and_going_back_removes_the_new_rows(tree, catalogue):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    # Cases loaded past the services (no audit rows: this test's database is emptied afterwards).
+    grids = list(tree["grids"].values())
+    rng = random.Random(9)
+    statuses = [Status.REPORTED, Status.ACCEPTED, Status.DISPATCHED, Status.CLOSED, Status.RATED, Status.REJECTED]
+    for n in range(40):
+        status, grid = rng.choice(statuses), rng.choice(grids)
+        reported = START + timedelta(hours=rng.randrange(0, 60 * 24))
+        dispatched = status in (Status.DISPATCHED, Status.CLOSED, Status.RATED)
+        Case.objects.create(
+            number=f"WG-2026-{n + 1:07d}",
+            text="路灯不亮",
+            channel=rng.choice(["grid", "resident"]),
+            category=rng.choice([None, catalogue["garbage"], catalogue["lamp"]]),
+            region_key=grid.key,
+            grid=grid,
+            status=status,
+            reported_at=reported,
+            lead_department=rng.choice([catalogue["cg"], catalogue["zj"]]) if dispatched else None,
+            first_dispatched_at=reported + timedelta(hours=rng.choice([1, 30])) if dispatched else None,
+            closed_at=reported + timedelta(days=2) if status in (Status.CLOSED, Status.RATED) else None,
+            rating=Rating.SATISFIED if status == Status.RATED else "",
+        )
+    summary.rebuild()
+    good = summary_rows()
+    assert {row[0] for row in good} == set(summary.SPANS)
+    before, after = [("cases", "0004_indicator_summary_day_spans")], [("cases", "0005_indicator_summary_fill")]
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate(before)
+        assert {row[0] for row in summary_rows()} == set(summary.SPANS) - {"s", "t"}
+        IndicatorSummary.objects.all().delete()  # upgraded past the summary's arrival, never rebuilt
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
+        assert summary_rows() == good
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())

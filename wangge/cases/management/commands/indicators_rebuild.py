@@ -1,5 +1,6 @@
-"""Recompute the indicator summary from the cases (after bulk loads, an upgrade, or a change of
-WANGGE_RESPONSE_HOURS / WANGGE_DISPATCH_HOURS). Idempotent; one month per transaction."""
+"""Recompute the indicator summary from the cases (after bulk loads past the services, or a change of
+WANGGE_RESPONSE_HOURS / WANGGE_DISPATCH_HOURS; an upgrade's migration does it by itself, see
+cases.0005_indicator_summary_fill). Idempotent; one month per transaction."""
 
 import time
 
