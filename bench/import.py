@@ -199,6 +199,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--profile", action="store_true", help="cProfile the commit; top functions to stderr")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -224,14 +225,26 @@ def main() -> None:
     assert job.status == "ready" and job.new == args.rows, (job.status, job.message, job.first_errors[:3])
 
     gc.collect()
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     started, started_cpu = time.perf_counter(), time.process_time()
     job = services.import_commit(actor=actor, job=job)
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(35)
     commit_s, commit_cpu = time.perf_counter() - started, time.process_time() - started_cpu
     commit_phases = dict(job.timings)
     assert job.status == "committed", (job.status, job.message)
     stored = Resident.objects.count()
-    events = AuditEvent.objects.filter(verb="resident.import").count()
-    assert stored == args.rows and events == args.rows, (stored, events)
+    linked = Resident.objects.filter(import_job=job).count()
+    events = AuditEvent.objects.filter(verb="sheets.import", target_id=str(job.pk)).count()
+    assert stored == linked == args.rows and events == 1, (stored, linked, events)
     sample = Resident.objects.order_by("?").first()
     assert pii.blind_index(pii.decrypt(sample.id_cipher)) == sample.id_index
 

@@ -6,6 +6,7 @@ Python over calamine's lists, each ledger loads what rows refer to in a few quer
 (`prepare`), and rows are written in bulk by the ledger's `write`.
 """
 
+import datetime
 import gc
 import time
 from collections.abc import Callable
@@ -30,12 +31,15 @@ def _no_progress(phase: str, done: int, total: int) -> None:
 
 @dataclass
 class Outcome:
-    sheet: reader.Sheet
+    sheet: reader.Sheet | None  # None when the rows came from the dry run's `checked` rows
     rows: list[Row]
     counts: dict = field(default_factory=lambda: {NEW: 0, UPDATED: 0, UNCHANGED: 0, "errors": 0})
     plans: list[Plan] = field(default_factory=list)
     committed: bool = False
     timings: dict = field(default_factory=dict)  # seconds per phase, for the benchmark and logs
+    # The dry run's parsed cells (see `checked_rows`), when no cell had an error: what the commit
+    # may reuse instead of reading and parsing the file again.
+    checked: "CheckedRows | None" = None
 
     def first_errors(self, limit: int = FIRST_ERRORS) -> list[dict]:
         listed = []
@@ -175,8 +179,56 @@ def dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress = _n
         return _dry_run(spec, ctx, data, progress)
 
 
+@dataclass
+class CheckedRows:
+    """Every row's parsed cell values as the dry run's parsers made them (before any ledger check
+    looked at them, so nothing the database said is in here): `fields` names the values of each
+    row, `rows` holds (row number, values) in file order. Only rows without a cell error, and only
+    when no row had one."""
+
+    fields: tuple[str, ...]
+    rows: list[tuple[int, tuple]]
+
+
+def checked_rows(spec: LedgerSpec, rows: list[Row]) -> CheckedRows:
+    """Dates go as day numbers (date.toordinal): pickling a date object costs more than all the
+    other cells of a row together. `rebuilt_rows` turns them back."""
+    fields = tuple(column.field for column in spec.columns)
+    kept = [(row.number, tuple(map(row.values.get, fields))) for row in rows]
+    dates = [position for position, column in enumerate(spec.columns) if column.is_date]
+    if dates:
+        day = datetime.date
+        for index, (number, values) in enumerate(kept):
+            values = list(values)
+            for position in dates:
+                value = values[position]
+                if value.__class__ is day:
+                    values[position] = value.toordinal()
+            kept[index] = (number, tuple(values))
+    return CheckedRows(fields, kept)
+
+
+def rebuilt_rows(spec: LedgerSpec, checked: CheckedRows) -> list[Row]:
+    fields = checked.fields
+    dates = [field_name for field_name, column in zip(fields, spec.columns) if column.is_date]
+    from_day = datetime.date.fromordinal
+    rows = []
+    append = rows.append
+    for number, values in checked.rows:
+        values = dict(zip(fields, values))
+        for field_name in dates:
+            value = values[field_name]
+            if value.__class__ is int:
+                values[field_name] = from_day(value)
+        append(Row(number, None, values))
+    return rows
+
+
 def _dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress) -> Outcome:
     outcome, clock = _read(spec, data, progress)
+    if not any(row.errors for row in outcome.rows):
+        outcome.checked = checked_rows(spec, outcome.rows)  # before `check` adds its own values
+        clock.lap("keep")
     # A ledger that checks by writing applies each row through its services and undoes it.
     outcome.plans = _check_rows(spec, ctx, outcome.rows, progress, undo_each=spec.checks_by_writing)
     clock.lap("check")
@@ -194,6 +246,7 @@ def commit(spec: LedgerSpec, ctx: Context, data: bytes, *, job=None, progress: P
 
 def _commit(spec: LedgerSpec, ctx: Context, data: bytes, job, progress: Progress) -> Outcome:
     ctx.committing = True
+    ctx.job = job
     outcome, clock = _read(spec, data, progress)
     if any(row.errors for row in outcome.rows):
         _count(outcome)
@@ -208,16 +261,49 @@ def _commit(spec: LedgerSpec, ctx: Context, data: bytes, job, progress: Progress
         if outcome.counts["errors"]:
             transaction.set_rollback(True)  # rows applied while checking (rowwise ledgers) go too
             return outcome
-        changed = [plan for plan in outcome.plans if plan.outcome != UNCHANGED]
-        if len(changed) > 10_000:
-            bulk.roomy_cache()
-        spec.write(ctx, changed)
-        clock.lap("write")
-        _write_events(spec, ctx, changed, outcome, job)
-        clock.lap("audit")
-        outcome.committed = True
+        _write(spec, ctx, outcome, job, clock)
     clock.lap("transaction_commit")
     return outcome
+
+
+def commit_checked(
+    spec: LedgerSpec, ctx: Context, checked: CheckedRows, *, job=None, progress: Progress = _no_progress
+) -> Outcome | None:
+    """The commit of a file whose cells the dry run already parsed without error: the rows are
+    rebuilt from `checked` instead of reading the workbook again, and everything that depends on
+    the database (the ledger's `prepare` and `check`: households, registered people, scope) is
+    checked again inside the transaction, as `commit` does. Returns None, with nothing written,
+    when a row fails now: the caller then runs `commit` on the file itself, whose outcome carries
+    the cells the error report needs."""
+    with _no_cyclic_gc():
+        ctx.committing = True
+        ctx.job = job
+        clock = _Clock()
+        rows = rebuilt_rows(spec, checked)
+        outcome = Outcome(sheet=None, rows=rows, timings=clock.timings)
+        clock.lap("rows")
+        progress("write", 0, 0)
+        with transaction.atomic():
+            outcome.plans = _check_rows(spec, ctx, rows, _no_progress)
+            _count(outcome)
+            clock.lap("check")
+            if outcome.counts["errors"]:
+                transaction.set_rollback(True)
+                return None
+            _write(spec, ctx, outcome, job, clock)
+        clock.lap("transaction_commit")
+        return outcome
+
+
+def _write(spec: LedgerSpec, ctx: Context, outcome: Outcome, job, clock: _Clock) -> None:
+    changed = [plan for plan in outcome.plans if plan.outcome != UNCHANGED]
+    if len(changed) > 10_000:
+        bulk.roomy_cache()
+    spec.write(ctx, changed)
+    clock.lap("write")
+    _write_events(spec, ctx, changed, outcome, job)
+    clock.lap("audit")
+    outcome.committed = True
 
 
 def _write_events(spec: LedgerSpec, ctx: Context, changed: list[Plan], outcome: Outcome, job) -> None:
@@ -246,4 +332,15 @@ def _write_events(spec: LedgerSpec, ctx: Context, changed: list[Plan], outcome: 
     )
 
 
-__all__ = ["NEW", "UPDATED", "UNCHANGED", "Outcome", "commit", "dry_run", "parse_cells"]
+__all__ = [
+    "NEW",
+    "UPDATED",
+    "UNCHANGED",
+    "CheckedRows",
+    "Outcome",
+    "checked_rows",
+    "commit",
+    "commit_checked",
+    "dry_run",
+    "parse_cells",
+]

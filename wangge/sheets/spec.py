@@ -256,6 +256,7 @@ class Context:
     reveal: bool = False
     region_key: str = ""  # export: a sub-region of the scope, or the scope itself
     note: str = ""  # written into each audit event (file name and job number)
+    job: Any = None  # the ImportJob being committed (None in a dry run and outside the job machinery)
     today: datetime.date = field(default_factory=timezone.localdate)
 
 
