@@ -9,7 +9,8 @@ date is an error naming both the row and the registered person, never a silent m
 household is named by its address — grid code, compound, building, unit, room — and must already
 exist inside the uploader's scope (houses are the house ledger's business). Blank optional cells
 never erase a stored value. New residents get their first residence (registered) in the same bulk
-write.
+write, and name the import job that registered them (`Resident.import_job`) instead of an audit
+event each; changed rows are audited one by one.
 """
 
 import datetime

@@ -1,9 +1,13 @@
 """The import engine: read a workbook, check every cell and every row, and either report (dry run)
-or apply all rows in one transaction with one audit event per written row plus a summary.
+or apply all rows in one transaction with one audit event per written row that a plan describes
+(`Plan.after`) plus a summary.
 
 Speed matters here (a street imports 100,000 residents at once), so the per-cell loop is plain
 Python over calamine's lists, each ledger loads what rows refer to in a few queries up front
-(`prepare`), and rows are written in bulk by the ledger's `write`.
+(`prepare`), and rows are written in bulk by the ledger's `write`. A dry run without cell errors
+hands back its parsed cell values (`CheckedRows`), which the services keep for the commit:
+`commit_checked` then skips reading and parsing the workbook and runs only the ledger's
+`prepare` and `check` again, against the database as it is at the commit.
 """
 
 import datetime
