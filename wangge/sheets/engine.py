@@ -144,7 +144,7 @@ def _count(outcome: Outcome) -> None:
 
 
 @contextmanager
-def _no_cyclic_gc():
+def no_cyclic_gc():
     """An import allocates millions of small containers (a dict and a list per row, tuples for the
     database), none of them in reference cycles. Python's cyclic collector would walk the whole,
     growing heap again and again while they pile up — a third of the commit time at 100,000 rows.
@@ -179,7 +179,7 @@ def _read(spec: LedgerSpec, data: bytes, progress: Progress) -> tuple[Outcome, "
 
 def dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress = _no_progress) -> Outcome:
     """Check everything and write nothing: the counts the preview shows, and every error."""
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         return _dry_run(spec, ctx, data, progress)
 
 
@@ -244,7 +244,7 @@ def commit(spec: LedgerSpec, ctx: Context, data: bytes, *, job=None, progress: P
     """Check the file again against the database as it is now and, only if no row has an error,
     write all rows and their audit events in one transaction. Otherwise nothing is written and
     the outcome carries the errors."""
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         return _commit(spec, ctx, data, job, progress)
 
 
@@ -279,7 +279,7 @@ def commit_checked(
     checked again inside the transaction, as `commit` does. Returns None, with nothing written,
     when a row fails now: the caller then runs `commit` on the file itself, whose outcome carries
     the cells the error report needs."""
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         ctx.committing = True
         ctx.job = job
         clock = _Clock()

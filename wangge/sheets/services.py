@@ -125,7 +125,8 @@ def _load_checked(job: ImportJob, spec: LedgerSpec) -> "engine.CheckedRows | Non
     except (FileNotFoundError, InvalidToken):
         logger.warning("import job %s: kept rows missing or not sealed for this job; reading the file", job.pk)
         return None
-    fields, rows = pickle.loads(blob)  # authenticated above: written by this code for this job and file
+    with engine.no_cyclic_gc():  # 100,000 tuples at once: see engine.no_cyclic_gc
+        fields, rows = pickle.loads(blob)  # authenticated above: written by this code for this job and file
     if tuple(fields) != tuple(column.field for column in spec.columns):
         return None  # the ledger's columns changed since the dry run
     return engine.CheckedRows(tuple(fields), rows)
