@@ -194,21 +194,33 @@ class CheckedRows:
     rows: list[tuple[int, tuple]]
 
 
-def checked_rows(spec: LedgerSpec, rows: list[Row]) -> CheckedRows:
-    """Dates go as day numbers (date.toordinal): pickling a date object costs more than all the
-    other cells of a row together. `rebuilt_rows` turns them back."""
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def checked_rows(spec: LedgerSpec, rows: list[Row]) -> CheckedRows | None:
+    """The rows' parsed values as plain data that `marshal` can store (it cannot run code when
+    read back, unlike pickle): dates as day numbers (date.toordinal), the str- and int-based
+    choices of a choice column as the plain str or int they stand for. None when a value is
+    anything else: the commit then reads the file itself. `rebuilt_rows` turns dates back."""
     fields = tuple(column.field for column in spec.columns)
-    kept = [(row.number, tuple(map(row.values.get, fields))) for row in rows]
-    dates = [position for position, column in enumerate(spec.columns) if column.is_date]
-    if dates:
-        day = datetime.date
-        for index, (number, values) in enumerate(kept):
-            values = list(values)
-            for position in dates:
-                value = values[position]
-                if value.__class__ is day:
-                    values[position] = value.toordinal()
-            kept[index] = (number, tuple(values))
+    plain, day = _PLAIN, datetime.date
+    kept = []
+    append = kept.append
+    for row in rows:
+        values = list(map(row.values.get, fields))
+        for position, value in enumerate(values):
+            kind = value.__class__
+            if kind in plain:
+                continue
+            if kind is day:
+                values[position] = value.toordinal()
+            elif isinstance(value, str):
+                values[position] = "" + value  # e.g. a TextChoices member: its plain value
+            elif isinstance(value, int) and not isinstance(value, bool):
+                values[position] = int(value)
+            else:
+                return None
+        append((row.number, tuple(values)))
     return CheckedRows(fields, kept)
 
 

@@ -3,7 +3,7 @@ rows come in from or go out to Excel. Staff with IMPORT_LEDGERS / EXPORT_LEDGERS
 
 import hashlib
 import logging
-import pickle
+import marshal
 import time
 
 from cryptography.fernet import InvalidToken
@@ -110,7 +110,9 @@ def _binding(job: ImportJob) -> bytes:
 
 
 def _store_checked(job: ImportJob, checked: "engine.CheckedRows") -> str:
-    blob = pickle.dumps((checked.fields, checked.rows), protocol=pickle.HIGHEST_PROTOCOL)
+    # marshal, not pickle: plain values only, and reading it back never runs code, even if the key
+    # that authenticates it leaked.
+    blob = marshal.dumps((checked.fields, checked.rows))
     sealed = pii.encrypt_bytes(blob, bound_to=_binding(job))
     return default_storage.save(f"imports/{job.pk}/checked.bin", ContentFile(sealed))
 
@@ -125,8 +127,11 @@ def _load_checked(job: ImportJob, spec: LedgerSpec) -> "engine.CheckedRows | Non
     except (FileNotFoundError, InvalidToken):
         logger.warning("import job %s: kept rows missing or not sealed for this job; reading the file", job.pk)
         return None
-    with engine.no_cyclic_gc():  # 100,000 tuples at once: see engine.no_cyclic_gc
-        fields, rows = pickle.loads(blob)  # authenticated above: written by this code for this job and file
+    try:
+        with engine.no_cyclic_gc():  # 100,000 tuples at once: see engine.no_cyclic_gc
+            fields, rows = marshal.loads(blob)  # authenticated above: written by this code for this job and file
+    except (ValueError, EOFError, TypeError):
+        return None
     if tuple(fields) != tuple(column.field for column in spec.columns):
         return None  # the ledger's columns changed since the dry run
     return engine.CheckedRows(tuple(fields), rows)

@@ -418,3 +418,22 @@ def test_import_keeps_residence_history_like_the_ledger_services(users, rooms):
     assert stays[0].ended is not None and stays[0].end_reason == MoveReason.TRANSFER
     assert stays[1].ended is None and stays[1].household_id == zhang.household_id != stays[0].household_id
     assert stays[0].note == stays[1].note == "Excel导入"
+
+
+def test_kept_rows_are_plain_data_or_not_kept_at_all():
+    from wangge.registry.models import Gender
+    from wangge.sheets import engine
+    from wangge.sheets.spec import Row, find
+
+    spec = find("residents")
+    parsed = {"name": "张三", "id_number": ZHANG, "gender": Gender.MALE, "birth_date": datetime.date(1990, 1, 1)}
+    row = Row(2, [], parsed)
+    checked = engine.checked_rows(spec, [row])
+    values = dict(zip(checked.fields, checked.rows[0][1]))
+    assert values["gender"].__class__ is str and values["gender"] == "M" and values["moved_in"] is None
+    assert values["birth_date"] == datetime.date(1990, 1, 1).toordinal()
+    (rebuilt,) = engine.rebuilt_rows(spec, checked)
+    assert rebuilt.number == 2 and rebuilt.values["birth_date"] == datetime.date(1990, 1, 1)
+    assert rebuilt.values["name"] == "张三" and rebuilt.values["id_number"] == ZHANG
+    row.values["note"] = object()  # nothing a parser returns today; such rows are read again at the commit
+    assert engine.checked_rows(spec, [row]) is None
