@@ -13,11 +13,15 @@ Measured (nothing here asserts on timings):
 - raw read: python-calamine opening the same file and reading the sheet into Python lists
   (`to_python`), best of 3 — the floor any import of this file has to pay;
 - dry run: `services.import_upload` as the upload page and API call it (read, check every
-  cell, duplicates, households and people looked up in the database, counts), nothing written;
-- commit: `services.import_commit`, which reads and checks the file again against the database
-  as it is now, then writes all rows (encrypting ID numbers and phones, blind indexes) and one
-  audit event per row plus a summary, in one transaction. This is "validation + commit", the
-  `rows_per_s` figure.
+  cell, duplicates, households and people looked up in the database, counts; the parsed rows are
+  kept, sealed, for the commit), nothing written to the ledger;
+- commit: `services.import_commit`, which takes the dry run's parsed rows, checks every row
+  again against the database as it is now, then writes all rows (encrypting ID numbers and
+  phones, blind indexes, first residences, each new row naming its import job) and the import's
+  audit event, in one transaction.
+
+Because the commit relies on the dry run's parsing, "validation + commit" — the `rows_per_s`
+figure — is the dry run plus the commit; each phase is reported on its own as well.
 
     .venv/bin/python bench/import.py              # 100,000 rows
     .venv/bin/python bench/import.py --rows 20000 # quicker
@@ -199,9 +203,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--profile", action="store_true", help="cProfile the commit; top functions to stderr")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
+    load_at_start = os.getloadavg()[0]
     call_command("migrate", verbosity=0)
     addresses = build_places(rng)
     actor = account_services.user_create(
@@ -224,20 +230,33 @@ def main() -> None:
     assert job.status == "ready" and job.new == args.rows, (job.status, job.message, job.first_errors[:3])
 
     gc.collect()
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     started, started_cpu = time.perf_counter(), time.process_time()
     job = services.import_commit(actor=actor, job=job)
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(35)
     commit_s, commit_cpu = time.perf_counter() - started, time.process_time() - started_cpu
     commit_phases = dict(job.timings)
     assert job.status == "committed", (job.status, job.message)
     stored = Resident.objects.count()
-    events = AuditEvent.objects.filter(verb="resident.import").count()
-    assert stored == args.rows and events == args.rows, (stored, events)
+    linked = Resident.objects.filter(import_job=job).count()
+    events = AuditEvent.objects.filter(verb="sheets.import", target_id=str(job.pk)).count()
+    assert stored == linked == args.rows and events == 1, (stored, linked, events)
     sample = Resident.objects.order_by("?").first()
     assert pii.blind_index(pii.decrypt(sample.id_cipher)) == sample.id_index
 
     costs = cipher_costs()
     raw_rate = args.rows / raw_s
-    commit_rate = args.rows / commit_s
+    total_s, total_cpu = dry_s + commit_s, dry_cpu + commit_cpu
+    rate = args.rows / total_s
     result = {
         "rows": args.rows,
         "file_mb": round(len(data) / 1048576, 2),
@@ -246,12 +265,13 @@ def main() -> None:
         "dry_run_s": round(dry_s, 3),
         "dry_run_rows_per_s": round(args.rows / dry_s),
         "commit_s": round(commit_s, 3),
-        "rows_per_s": round(commit_rate),
-        "fraction_of_raw": round(commit_rate / raw_rate, 3),
-        "end_to_end_rows_per_s": round(args.rows / (dry_s + commit_s)),
+        "commit_rows_per_s": round(args.rows / commit_s),
+        "validation_and_commit_s": round(total_s, 3),
+        "rows_per_s": round(rate),
+        "fraction_of_raw": round(rate / raw_rate, 3),
         "cpu_s": {"raw_read": round(raw_cpu, 3), "dry_run": round(dry_cpu, 3), "commit": round(commit_cpu, 3)},
-        "rows_per_cpu_s": round(args.rows / commit_cpu),
-        "fraction_of_raw_cpu": round(raw_cpu / commit_cpu, 3),
+        "rows_per_cpu_s": round(args.rows / total_cpu),
+        "fraction_of_raw_cpu": round(raw_cpu / total_cpu, 3),
         "dry_run_phases_s": dry_phases,
         "commit_phases_s": commit_phases,
         "generate_s": round(generate_s, 1),
@@ -260,29 +280,30 @@ def main() -> None:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),
+        "load_average_1m_at_start": round(load_at_start, 2),
     }
     rows = [
         ("rows imported", f"{args.rows:,}", ""),
         ("workbook size", f"{result['file_mb']} MB", ""),
         ("raw calamine read (best of 3)", f"{raw_s:.2f} s = {raw_rate:,.0f} rows/s", "reference"),
-        ("dry run (read + check, no writes)", f"{dry_s:.2f} s = {args.rows / dry_s:,.0f} rows/s", ""),
+        ("dry run (read + check, rows kept)", f"{dry_s:.2f} s = {args.rows / dry_s:,.0f} rows/s", ""),
+        ("commit (re-check + write + audit)", f"{commit_s:.2f} s = {args.rows / commit_s:,.0f} rows/s", ""),
         (
-            "commit (read + check + write + audit)",
-            f"{commit_s:.2f} s = {commit_rate:,.0f} rows/s",
+            "validation + commit (dry run + commit)",
+            f"{total_s:.2f} s = {rate:,.0f} rows/s",
             f">= {TARGET_ROWS_PER_S:,} rows/s",
         ),
-        ("commit / raw read", f"{commit_rate / raw_rate:.2f}", f">= {TARGET_FRACTION_OF_RAW}"),
+        ("validation + commit / raw read", f"{rate / raw_rate:.2f}", f">= {TARGET_FRACTION_OF_RAW}"),
         ("  dry run phases", _phases(dry_phases), ""),
         ("  commit phases", _phases(commit_phases), ""),
-        ("upload to committed (dry run + commit)", f"{result['end_to_end_rows_per_s']:,} rows/s", ""),
         (
             "CPU time: raw read / dry run / commit",
             f"{raw_cpu:.2f} / {dry_cpu:.2f} / {commit_cpu:.2f} s",
             "",
         ),
         (
-            "commit per CPU second, and / raw read",
-            f"{args.rows / commit_cpu:,.0f} rows/s, {raw_cpu / commit_cpu:.2f}",
+            "validation + commit per CPU second, / raw",
+            f"{args.rows / total_cpu:,.0f} rows/s, {raw_cpu / total_cpu:.2f}",
             "load-independent view",
         ),
         (
@@ -292,7 +313,12 @@ def main() -> None:
         ),
         ("blind index (HMAC-SHA256)", f"{costs['blind_index_us']:.1f} µs", ""),
         ("peak memory of this process", f"{result['peak_rss_mb']} MB", ""),
-        ("machine", f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load {result['load_average_1m']}", ""),
+        (
+            "machine",
+            f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load {load_at_start:.2f} at start, "
+            f"{result['load_average_1m']} at end",
+            "",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'metric':<{width}}  {'value':<34}  target")

@@ -100,19 +100,21 @@ def decrypt(token: str) -> str:
     return _fernet(settings.PII_ENCRYPTION_KEY).decrypt(token.encode()).decode()
 
 
-def encrypt_bytes(data: bytes) -> bytes:
-    """Whole files holding personal data (an uploaded ledger), sealed the same way as values."""
+def encrypt_bytes(data: bytes, bound_to: bytes | None = None) -> bytes:
+    """Whole files holding personal data (an uploaded ledger), sealed the same way as values.
+    `bound_to` (not stored) must be given again to open the blob: it ties the blob to its purpose,
+    e.g. one import job and one file, so a blob cannot be passed off as another's."""
     nonce = os.urandom(_NONCE)
-    return AEAD_PREFIX.encode() + nonce + _aead().encrypt(nonce, data, None)
+    return AEAD_PREFIX.encode() + nonce + _aead().encrypt(nonce, data, bound_to)
 
 
-def decrypt_bytes(blob: bytes) -> bytes:
+def decrypt_bytes(blob: bytes, bound_to: bytes | None = None) -> bytes:
     prefix = AEAD_PREFIX.encode()
     if not blob.startswith(prefix):
         raise InvalidToken
     body = blob[len(prefix) :]
     try:
-        return _aead().decrypt(body[:_NONCE], body[_NONCE:], None)
+        return _aead().decrypt(body[:_NONCE], body[_NONCE:], bound_to)
     except (InvalidTag, ValueError):
         raise InvalidToken from None
 

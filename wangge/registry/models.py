@@ -44,6 +44,19 @@ class Resident(TimeStamped):
     left_on = models.DateField(_("迁出日期"), null=True, blank=True)
     origin = models.CharField(_("户籍地"), max_length=100, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
+    # The Excel import that registered this person, if one did: with the job's `sheets.import`
+    # audit event it says who imported the row, when, and from which file (name and SHA-256).
+    # No index: nothing lists residents by job often enough to make every insert pay for one.
+    import_job = models.ForeignKey(
+        "sheets.ImportJob",
+        verbose_name=_("导入任务"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        editable=False,
+    )
 
     class Meta:
         ordering = ["region_key", "id"]
@@ -83,7 +96,8 @@ class Residence(models.Model):
     there). Moves close one row and open another; rows are never rewritten otherwise."""
 
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="residences")
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="residences")
+    # Indexed by residence_household_idx (household, started), which serves lookups by household too.
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="residences", db_index=False)
     region_key = models.CharField(max_length=17)
     started = models.DateField(_("入住日期"))
     start_reason = models.CharField(_("入住方式"), max_length=12, choices=MoveReason.choices)

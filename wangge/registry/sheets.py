@@ -9,7 +9,8 @@ date is an error naming both the row and the registered person, never a silent m
 household is named by its address — grid code, compound, building, unit, room — and must already
 exist inside the uploader's scope (houses are the house ledger's business). Blank optional cells
 never erase a stored value. New residents get their first residence (registered) in the same bulk
-write.
+write, and name the import job that registered them (`Resident.import_job`) instead of an audit
+event each; changed rows are audited one by one.
 """
 
 import datetime
@@ -192,6 +193,7 @@ INSERT_FIELDS = (
     "left_on",
     "origin",
     "note",
+    "import_job",
 )
 # The first residence of each new resident, as `resident_create` opens it.
 RESIDENCE_FIELDS = (
@@ -464,27 +466,31 @@ def write(ctx: Context, plans: list[Plan]) -> None:
 
 
 def _write_new(ctx: Context, new: list[Plan]) -> None:
+    """New people in one insert, with their first residence. No audit event per person: each new
+    row carries the import job (`import_job`), whose `sheets.import` event names who imported
+    which file when; a person's later changes are audited as usual."""
     if not new:
         return
     now = timezone.now()
     encrypt, mask_id, protect_phone = pii.encrypt, pii.mask_id_number, pii.protect_phone
     stamp = bulk.adapter(Resident, "created_at")(now)
     as_date = bulk.adapter(Resident, "birth_date")
+    job_pk = getattr(ctx.job, "pk", None)
     new.sort(key=lambda plan: plan.row.values["_index"])
     rows = []
+    append = rows.append
     for plan in new:
         number, birth, gender, phone, household_pk, region_key, moved_in = plan.data
         values = plan.row.values
-        id_masked = mask_id(number)
         phone_cipher, phone_index, phone_masked = protect_phone(phone)
-        rows.append(
+        append(
             (
                 stamp,
                 stamp,
                 values["name"],
                 encrypt(number),
                 values["_index"],
-                id_masked,
+                mask_id(number),
                 gender,
                 as_date(birth),
                 phone_cipher,
@@ -497,39 +503,19 @@ def _write_new(ctx: Context, new: list[Plan]) -> None:
                 None,
                 values["origin"] or "",
                 values["note"] or "",
+                job_pk,
             )
         )
-        plan.after = {
-            "name": values["name"],
-            "id_masked": id_masked,
-            "gender": gender,
-            "phone_masked": phone_masked,
-            "household_id": household_pk,
-            "kind": values["kind"],
-            "moved_in": moved_in.isoformat(),
-        }
-    bulk.insert_rows(Resident, INSERT_FIELDS, rows, adapted=True)
-    pks = bulk.pks_by(Resident, "id_index", [plan.row.values["_index"] for plan in new])
+    ids = bulk.insert_with_ids(Resident, INSERT_FIELDS, rows, key="id_index", adapted=True)
+    del rows
     actor_pk = getattr(ctx.actor, "pk", None)
     stays = []
-    for plan in new:
-        plan.target_id = pks[plan.row.values["_index"]]
-        _number, _birth, _gender, _phone, household_pk, region_key, moved_in = plan.data
-        stays.append(
-            (
-                plan.target_id,
-                household_pk,
-                region_key,
-                moved_in,
-                MoveReason.REGISTERED,
-                None,
-                "",
-                actor_pk,
-                IMPORT_NOTE,
-                now,
-            )
-        )
-    bulk.insert_rows(Residence, RESIDENCE_FIELDS, stays)
+    append = stays.append
+    for plan, pk in zip(new, ids):
+        plan.target_id = pk
+        data = plan.data
+        append((pk, data[4], data[5], as_date(data[6]), MoveReason.REGISTERED, None, "", actor_pk, IMPORT_NOTE, stamp))
+    bulk.insert_rows(Residence, RESIDENCE_FIELDS, stays, adapted=True)
 
 
 def _write_moves(ctx: Context, moves: list[Plan]) -> None:

@@ -1,11 +1,16 @@
 """The import engine: read a workbook, check every cell and every row, and either report (dry run)
-or apply all rows in one transaction with one audit event per written row plus a summary.
+or apply all rows in one transaction with one audit event per written row that a plan describes
+(`Plan.after`) plus a summary.
 
 Speed matters here (a street imports 100,000 residents at once), so the per-cell loop is plain
 Python over calamine's lists, each ledger loads what rows refer to in a few queries up front
-(`prepare`), and rows are written in bulk by the ledger's `write`.
+(`prepare`), and rows are written in bulk by the ledger's `write`. A dry run without cell errors
+hands back its parsed cell values (`CheckedRows`), which the services keep for the commit:
+`commit_checked` then skips reading and parsing the workbook and runs only the ledger's
+`prepare` and `check` again, against the database as it is at the commit.
 """
 
+import datetime
 import gc
 import time
 from collections.abc import Callable
@@ -30,12 +35,15 @@ def _no_progress(phase: str, done: int, total: int) -> None:
 
 @dataclass
 class Outcome:
-    sheet: reader.Sheet
+    sheet: reader.Sheet | None  # None when the rows came from the dry run's `checked` rows
     rows: list[Row]
     counts: dict = field(default_factory=lambda: {NEW: 0, UPDATED: 0, UNCHANGED: 0, "errors": 0})
     plans: list[Plan] = field(default_factory=list)
     committed: bool = False
     timings: dict = field(default_factory=dict)  # seconds per phase, for the benchmark and logs
+    # The dry run's parsed cells (see `checked_rows`), when no cell had an error: what the commit
+    # may reuse instead of reading and parsing the file again.
+    checked: "CheckedRows | None" = None
 
     def first_errors(self, limit: int = FIRST_ERRORS) -> list[dict]:
         listed = []
@@ -136,7 +144,7 @@ def _count(outcome: Outcome) -> None:
 
 
 @contextmanager
-def _no_cyclic_gc():
+def no_cyclic_gc():
     """An import allocates millions of small containers (a dict and a list per row, tuples for the
     database), none of them in reference cycles. Python's cyclic collector would walk the whole,
     growing heap again and again while they pile up — a third of the commit time at 100,000 rows.
@@ -171,12 +179,72 @@ def _read(spec: LedgerSpec, data: bytes, progress: Progress) -> tuple[Outcome, "
 
 def dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress = _no_progress) -> Outcome:
     """Check everything and write nothing: the counts the preview shows, and every error."""
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         return _dry_run(spec, ctx, data, progress)
+
+
+@dataclass
+class CheckedRows:
+    """Every row's parsed cell values as the dry run's parsers made them (before any ledger check
+    looked at them, so nothing the database said is in here): `fields` names the values of each
+    row, `rows` holds (row number, values) in file order. Only rows without a cell error, and only
+    when no row had one."""
+
+    fields: tuple[str, ...]
+    rows: list[tuple[int, tuple]]
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def checked_rows(spec: LedgerSpec, rows: list[Row]) -> CheckedRows | None:
+    """The rows' parsed values as plain data that `marshal` can store (it cannot run code when
+    read back, unlike pickle): dates as day numbers (date.toordinal), the str- and int-based
+    choices of a choice column as the plain str or int they stand for. None when a value is
+    anything else: the commit then reads the file itself. `rebuilt_rows` turns dates back."""
+    fields = tuple(column.field for column in spec.columns)
+    plain, day = _PLAIN, datetime.date
+    kept = []
+    append = kept.append
+    for row in rows:
+        values = list(map(row.values.get, fields))
+        for position, value in enumerate(values):
+            kind = value.__class__
+            if kind in plain:
+                continue
+            if kind is day:
+                values[position] = value.toordinal()
+            elif isinstance(value, str):
+                values[position] = "" + value  # e.g. a TextChoices member: its plain value
+            elif isinstance(value, int) and not isinstance(value, bool):
+                values[position] = int(value)
+            else:
+                return None
+        append((row.number, tuple(values)))
+    return CheckedRows(fields, kept)
+
+
+def rebuilt_rows(spec: LedgerSpec, checked: CheckedRows) -> list[Row]:
+    fields = checked.fields
+    dates = [field_name for field_name, column in zip(fields, spec.columns) if column.is_date]
+    from_day = datetime.date.fromordinal
+    rows = []
+    append = rows.append
+    for number, values in checked.rows:
+        values = dict(zip(fields, values))
+        for field_name in dates:
+            value = values[field_name]
+            if value.__class__ is int:
+                values[field_name] = from_day(value)
+        append(Row(number, None, values))
+    return rows
 
 
 def _dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress) -> Outcome:
     outcome, clock = _read(spec, data, progress)
+    if not any(row.errors for row in outcome.rows):
+        outcome.checked = checked_rows(spec, outcome.rows)  # before `check` adds its own values
+        clock.lap("keep")
     # A ledger that checks by writing applies each row through its services and undoes it.
     outcome.plans = _check_rows(spec, ctx, outcome.rows, progress, undo_each=spec.checks_by_writing)
     clock.lap("check")
@@ -188,12 +256,13 @@ def commit(spec: LedgerSpec, ctx: Context, data: bytes, *, job=None, progress: P
     """Check the file again against the database as it is now and, only if no row has an error,
     write all rows and their audit events in one transaction. Otherwise nothing is written and
     the outcome carries the errors."""
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         return _commit(spec, ctx, data, job, progress)
 
 
 def _commit(spec: LedgerSpec, ctx: Context, data: bytes, job, progress: Progress) -> Outcome:
     ctx.committing = True
+    ctx.job = job
     outcome, clock = _read(spec, data, progress)
     if any(row.errors for row in outcome.rows):
         _count(outcome)
@@ -208,16 +277,49 @@ def _commit(spec: LedgerSpec, ctx: Context, data: bytes, job, progress: Progress
         if outcome.counts["errors"]:
             transaction.set_rollback(True)  # rows applied while checking (rowwise ledgers) go too
             return outcome
-        changed = [plan for plan in outcome.plans if plan.outcome != UNCHANGED]
-        if len(changed) > 10_000:
-            bulk.roomy_cache()
-        spec.write(ctx, changed)
-        clock.lap("write")
-        _write_events(spec, ctx, changed, outcome, job)
-        clock.lap("audit")
-        outcome.committed = True
+        _write(spec, ctx, outcome, job, clock)
     clock.lap("transaction_commit")
     return outcome
+
+
+def commit_checked(
+    spec: LedgerSpec, ctx: Context, checked: CheckedRows, *, job=None, progress: Progress = _no_progress
+) -> Outcome | None:
+    """The commit of a file whose cells the dry run already parsed without error: the rows are
+    rebuilt from `checked` instead of reading the workbook again, and everything that depends on
+    the database (the ledger's `prepare` and `check`: households, registered people, scope) is
+    checked again inside the transaction, as `commit` does. Returns None, with nothing written,
+    when a row fails now: the caller then runs `commit` on the file itself, whose outcome carries
+    the cells the error report needs."""
+    with no_cyclic_gc():
+        ctx.committing = True
+        ctx.job = job
+        clock = _Clock()
+        rows = rebuilt_rows(spec, checked)
+        outcome = Outcome(sheet=None, rows=rows, timings=clock.timings)
+        clock.lap("rows")
+        progress("write", 0, 0)
+        with transaction.atomic():
+            outcome.plans = _check_rows(spec, ctx, rows, _no_progress)
+            _count(outcome)
+            clock.lap("check")
+            if outcome.counts["errors"]:
+                transaction.set_rollback(True)
+                return None
+            _write(spec, ctx, outcome, job, clock)
+        clock.lap("transaction_commit")
+        return outcome
+
+
+def _write(spec: LedgerSpec, ctx: Context, outcome: Outcome, job, clock: _Clock) -> None:
+    changed = [plan for plan in outcome.plans if plan.outcome != UNCHANGED]
+    if len(changed) > 10_000:
+        bulk.roomy_cache()
+    spec.write(ctx, changed)
+    clock.lap("write")
+    _write_events(spec, ctx, changed, outcome, job)
+    clock.lap("audit")
+    outcome.committed = True
 
 
 def _write_events(spec: LedgerSpec, ctx: Context, changed: list[Plan], outcome: Outcome, job) -> None:
@@ -246,4 +348,15 @@ def _write_events(spec: LedgerSpec, ctx: Context, changed: list[Plan], outcome: 
     )
 
 
-__all__ = ["NEW", "UPDATED", "UNCHANGED", "Outcome", "commit", "dry_run", "parse_cells"]
+__all__ = [
+    "NEW",
+    "UPDATED",
+    "UNCHANGED",
+    "CheckedRows",
+    "Outcome",
+    "checked_rows",
+    "commit",
+    "commit_checked",
+    "dry_run",
+    "parse_cells",
+]

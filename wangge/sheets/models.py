@@ -31,6 +31,9 @@ class ImportJob(TimeStamped):
     file_size = models.PositiveBigIntegerField(default=0)
     file_sha256 = models.CharField(max_length=64)
     stored_file = models.CharField(max_length=300, blank=True)
+    # The dry run's parsed rows (sealed, bound to this job and this file), which the commit reads
+    # instead of parsing the workbook again; removed with the upload.
+    checked_file = models.CharField(max_length=300, blank=True)
     error_report = models.CharField(max_length=300, blank=True)
     status = models.CharField(_("状态"), max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
     background = models.BooleanField(default=False)

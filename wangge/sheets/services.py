@@ -3,8 +3,10 @@ rows come in from or go out to Excel. Staff with IMPORT_LEDGERS / EXPORT_LEDGERS
 
 import hashlib
 import logging
+import marshal
 import time
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -90,6 +92,49 @@ def _load(name: str) -> bytes:
 def _discard(name: str) -> None:
     if name:
         default_storage.delete(name)
+
+
+# ---- the dry run's parsed rows, kept for the commit -------------------------------------------------
+# A checked job keeps, beside its upload, the cell values its dry run parsed (`engine.CheckedRows`),
+# so that the commit does not read and parse the workbook again; the commit still checks every row
+# against the database as it is then. The blob is sealed like the upload and bound to the job, its
+# ledger and the upload's SHA-256: a blob of another job or file, or one changed by anyone without
+# the key, does not open, and the commit then reads the uploaded file itself, as it does when the
+# blob is missing or its columns no longer match the ledger's.
+
+_CHECKED_FORMAT = "checked-rows-1"
+
+
+def _binding(job: ImportJob) -> bytes:
+    return f"wangge:{_CHECKED_FORMAT}:{job.pk}:{job.ledger}:{job.file_sha256}".encode()
+
+
+def _store_checked(job: ImportJob, checked: "engine.CheckedRows") -> str:
+    # marshal, not pickle: plain values only, and reading it back never runs code, even if the key
+    # that authenticates it leaked.
+    blob = marshal.dumps((checked.fields, checked.rows))
+    sealed = pii.encrypt_bytes(blob, bound_to=_binding(job))
+    return default_storage.save(f"imports/{job.pk}/checked.bin", ContentFile(sealed))
+
+
+def _load_checked(job: ImportJob, spec: LedgerSpec) -> "engine.CheckedRows | None":
+    """The job's kept rows, or None (missing, sealed for something else, damaged, outdated)."""
+    if not job.checked_file:
+        return None
+    try:
+        with default_storage.open(job.checked_file, "rb") as handle:
+            blob = pii.decrypt_bytes(handle.read(), bound_to=_binding(job))
+    except (FileNotFoundError, InvalidToken):
+        logger.warning("import job %s: kept rows missing or not sealed for this job; reading the file", job.pk)
+        return None
+    try:
+        with engine.no_cyclic_gc():  # 100,000 tuples at once: see engine.no_cyclic_gc
+            fields, rows = marshal.loads(blob)  # authenticated above: written by this code for this job and file
+    except (ValueError, EOFError, TypeError):
+        return None
+    if tuple(fields) != tuple(column.field for column in spec.columns):
+        return None  # the ledger's columns changed since the dry run
+    return engine.CheckedRows(tuple(fields), rows)
 
 
 # ---- import ---------------------------------------------------------------------------------------
@@ -192,12 +237,22 @@ def run_job(*, job_id: int, commit: bool, data: bytes | None = None) -> ImportJo
     progress = _Progress(job.pk)
     try:
         ledger_for(user=actor, name=job.ledger, capability=IMPORT_LEDGERS)
-        if data is None:
-            data = _load(job.stored_file)
-        if commit:
-            outcome = engine.commit(spec, ctx, data, job=job, progress=progress)
-        else:
-            outcome = engine.dry_run(spec, ctx, data, progress=progress)
+        outcome = None
+        if commit and data is None:
+            started = time.perf_counter()
+            checked = _load_checked(job, spec)
+            if checked is not None:
+                loaded = time.perf_counter() - started
+                outcome = engine.commit_checked(spec, ctx, checked, job=job, progress=progress)
+                if outcome is not None:
+                    outcome.timings = {"load_checked": loaded, **outcome.timings}
+        if outcome is None:
+            if data is None:
+                data = _load(job.stored_file)
+            if commit:
+                outcome = engine.commit(spec, ctx, data, job=job, progress=progress)
+            else:
+                outcome = engine.dry_run(spec, ctx, data, progress=progress)
     except (SheetRefused, Forbidden, NotFound) as refusal:
         return _finish(job, JobStatus.REFUSED, code=refusal.code, message=refusal.message, discard=True)
     except DomainError as error:  # a ledger's own service refused a row while writing: nothing was written
@@ -233,6 +288,11 @@ def run_job(*, job_id: int, commit: bool, data: bytes | None = None) -> ImportJo
     if outcome.committed:
         job.committed_at = timezone.now()
         return _finish(job, JobStatus.COMMITTED, discard=True)
+    if outcome.checked is not None:
+        started = time.perf_counter()
+        _discard(job.checked_file)
+        job.checked_file = _store_checked(job, outcome.checked)
+        job.timings["store_checked"] = round(time.perf_counter() - started, 3)
     return _finish(job, JobStatus.READY)
 
 
@@ -243,7 +303,8 @@ def _finish(job: ImportJob, status: str, *, code: str = "", message: str = "", d
     job.progress_done = job.progress_total = job.rows
     if discard:
         _discard(job.stored_file)
-        job.stored_file = ""
+        _discard(job.checked_file)
+        job.stored_file = job.checked_file = ""
     job.save()
     return job
 
@@ -271,8 +332,11 @@ def purge_old_files(*, older_than_hours: int | None = None) -> int:
     count = 0
     for job in jobs:
         _discard(job.stored_file)
+        _discard(job.checked_file)
         _discard(job.error_report)
-        ImportJob.objects.filter(pk=job.pk).update(stored_file="", error_report="", purged_at=timezone.now())
+        ImportJob.objects.filter(pk=job.pk).update(
+            stored_file="", checked_file="", error_report="", purged_at=timezone.now()
+        )
         count += 1
     return count
 

@@ -234,7 +234,8 @@ class Row:
 @dataclass
 class Plan:
     """What a checked row will do. `write` applies the plans; the engine writes one audit event
-    per new or updated row from `target_id`, `label`, `before` and `after`."""
+    per new or updated row whose `after` is set, from `target_id`, `label`, `before` and `after`
+    (None: the ledger's own service audited it, or the written row records its import job)."""
 
     row: Row
     outcome: str  # NEW, UPDATED or UNCHANGED
@@ -256,6 +257,7 @@ class Context:
     reveal: bool = False
     region_key: str = ""  # export: a sub-region of the scope, or the scope itself
     note: str = ""  # written into each audit event (file name and job number)
+    job: Any = None  # the ImportJob being committed (None in a dry run and outside the job machinery)
     today: datetime.date = field(default_factory=timezone.localdate)
 
 
@@ -273,7 +275,7 @@ class LedgerSpec:
     write: Callable[[Context, list[Plan]], None]
     export: Callable[[Context], Iterable[Sequence]]
     export_count: Callable[[Context], int]
-    audit_verb: str  # one event per new/updated row, e.g. resident.import
+    audit_verb: str  # one event per new/updated row with a plan's `after`, e.g. resident.import
     view_capability: str | None = None  # needed on top of IMPORT_LEDGERS / EXPORT_LEDGERS
     write_capability: str | None = None  # needed on top of IMPORT_LEDGERS (the ledger's own right to write)
     # True when `check` applies each row through the ledger's own services (see rowwise.py): the

@@ -42,14 +42,15 @@ def test_a_large_file_is_checked_and_written_by_the_worker(users, rooms, setting
     job.refresh_from_db()
     assert job.status == JobStatus.READY, (job.status, job.message, job.first_errors[:3])
     assert job.task_id and job.new == 300 and job.progress_done == job.progress_total == 300
-    assert set(job.timings) == {"read", "cells", "check"}
+    assert set(job.timings) == {"read", "cells", "keep", "check", "store_checked"}
     with django_capture_on_commit_callbacks(execute=True):
         job = services.import_commit(actor=users["gridworker_a"], job=job)
         assert job.status == JobStatus.QUEUED
     job.refresh_from_db()
     assert job.status == JobStatus.COMMITTED and job.committed_at and job.stored_file == ""
-    assert Resident.objects.count() == 300
-    assert AuditEvent.objects.filter(verb="resident.import").count() == 300
+    assert Resident.objects.count() == Resident.objects.filter(import_job=job).count() == 300
+    assert AuditEvent.objects.filter(verb="sheets.import", target_id=str(job.pk)).count() == 1
+    assert "load_checked" in job.timings  # the worker's commit used the rows its dry run kept
 
 
 def test_progress_is_written_while_the_worker_reads(users, rooms, settings, django_capture_on_commit_callbacks):
