@@ -6,6 +6,8 @@ import io
 
 import openpyxl
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from wangge.core import pii
 from wangge.core.errors import Conflict, Forbidden, NotFound
@@ -73,6 +75,11 @@ def test_commit_writes_encrypted_people_linked_to_their_audited_import(users, ro
         summary.actor == users["gridworker_a"] and f"导入任务#{job.pk}" in summary.note and "甲一.xlsx" in summary.note
     )
     assert ZHANG not in str(summary.after) and job.file_sha256 and job.committed_at
+    # The person's page names the import that registered them, linked to the job.
+    client = Client()
+    client.force_login(users["gridworker_a"])
+    page = client.get(reverse("registry:resident", args=[zhang.pk])).content.decode()
+    assert f"Excel 导入（批次 #{job.pk}）" in page and reverse("sheets:job", args=[job.pk]) in page
 
 
 def test_reimporting_the_same_people_changes_nothing_and_updates_what_changed(users, rooms):
