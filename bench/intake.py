@@ -1,17 +1,21 @@
 """Case intake over HTTP: the 12345 hotline API against a real server on PostgreSQL.
 
-    .venv/bin/python bench/intake.py                    # 16 clients, 20 s, 4 gunicorn workers
+    .venv/bin/python bench/intake.py                    # 16 clients, 20 s, 2 gunicorn workers × 4 threads
     .venv/bin/python bench/intake.py --quick            # a smoke run (5 s)
-    .venv/bin/python bench/intake.py --clients 32 --workers 6 --seconds 30
+    .venv/bin/python bench/intake.py --clients 32 --workers 3 --seconds 30
+    .venv/bin/python bench/intake.py --worker-class sync --workers 4 --new-connection   # the old set-up
 
 What it does, in one run:
 1. drops and creates its own database (default `wangge_bench`), migrates it and builds the small
    demo city; issues an API token for the demo's 12345 operator;
 2. measures the reference: single-row INSERT transactions (autocommit, one row each) from Python
    on the same database, by the same number of concurrent threads, each with its own connection;
-3. starts gunicorn (sync workers) on a free port and lets N client threads POST cases to
+3. starts gunicorn on a free port as docs/operations.md runs it (gthread workers, keep-alive,
+   persistent and prepared PostgreSQL connections) and lets N client threads POST cases to
    `/api/v1/hotline/cases` (a fresh Idempotency-Key each, points inside the demo's grids) for the
-   given time; each request's latency is taken on the client;
+   given time, each over its own kept-alive connection; each request's latency is taken on the
+   client, and the CPU time used meanwhile by the server's processes, the PostgreSQL backends
+   serving it, the client threads and the whole machine is read from /proc;
 4. checks that the database holds exactly as many hotline cases as were answered 201;
 5. times the indicator dashboard at 1 M cases: runs bench/dashboard.py on the same database (which it
    drops and creates again) and takes its page time (`--dashboard-cases`, `--skip-dashboard`).
@@ -42,9 +46,9 @@ sys.path.insert(0, str(ROOT))
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--database-url", default="postgres://wangge:wangge-ci@127.0.0.1:5432/wangge_bench")
 parser.add_argument("--clients", type=int, default=16)
-parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync, gthread)")
-parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
+parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
 parser.add_argument(
     "--new-connection", action="store_true", help="open a new TCP connection per request (default: keep-alive)"
 )
