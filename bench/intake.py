@@ -1,17 +1,21 @@
 """Case intake over HTTP: the 12345 hotline API against a real server on PostgreSQL.
 
-    .venv/bin/python bench/intake.py                    # 16 clients, 20 s, 4 gunicorn workers
+    .venv/bin/python bench/intake.py                    # 16 clients, 20 s, 2 gunicorn workers × 4 threads
     .venv/bin/python bench/intake.py --quick            # a smoke run (5 s)
-    .venv/bin/python bench/intake.py --clients 32 --workers 6 --seconds 30
+    .venv/bin/python bench/intake.py --clients 32 --workers 3 --seconds 30
+    .venv/bin/python bench/intake.py --worker-class sync --workers 4 --new-connection   # the old set-up
 
 What it does, in one run:
 1. drops and creates its own database (default `wangge_bench`), migrates it and builds the small
    demo city; issues an API token for the demo's 12345 operator;
 2. measures the reference: single-row INSERT transactions (autocommit, one row each) from Python
    on the same database, by the same number of concurrent threads, each with its own connection;
-3. starts gunicorn (sync workers) on a free port and lets N client threads POST cases to
+3. starts gunicorn on a free port as docs/operations.md runs it (gthread workers, keep-alive,
+   persistent and prepared PostgreSQL connections) and lets N client threads POST cases to
    `/api/v1/hotline/cases` (a fresh Idempotency-Key each, points inside the demo's grids) for the
-   given time; each request's latency is taken on the client;
+   given time, each over its own kept-alive connection; each request's latency is taken on the
+   client, and the CPU time used meanwhile by the server's processes, the PostgreSQL backends
+   serving it, the client threads and the whole machine is read from /proc;
 4. checks that the database holds exactly as many hotline cases as were answered 201;
 5. times the indicator dashboard at 1 M cases: runs bench/dashboard.py on the same database (which it
    drops and creates again) and takes its page time (`--dashboard-cases`, `--skip-dashboard`).
@@ -42,7 +46,12 @@ sys.path.insert(0, str(ROOT))
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--database-url", default="postgres://wangge:wangge-ci@127.0.0.1:5432/wangge_bench")
 parser.add_argument("--clients", type=int, default=16)
-parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
+parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
+parser.add_argument(
+    "--new-connection", action="store_true", help="open a new TCP connection per request (default: keep-alive)"
+)
 parser.add_argument("--seconds", type=float, default=20.0)
 parser.add_argument("--quick", action="store_true")
 parser.add_argument("--keep-database", action="store_true", help="reuse the database if it is built already")
@@ -56,6 +65,7 @@ DB_URL = args.database_url
 os.environ["DATABASE_URL"] = DB_URL
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 os.environ.setdefault("WANGGE_DB_CONN_MAX_AGE", "600")
+os.environ.setdefault("WANGGE_DB_PREPARE", "1")  # as docs/operations.md recommends without a pooler
 
 
 def log(message: str) -> None:
@@ -174,7 +184,9 @@ def start_server(port: int) -> subprocess.Popen:
         "config.wsgi",
         "--workers", str(args.workers),
         "--bind", f"127.0.0.1:{port}",
-        "--worker-class", "sync",
+        "--worker-class", args.worker_class,
+        "--threads", str(args.threads),
+        "--keep-alive", "30",
         "--backlog", "2048",
         "--log-level", "warning",
         "--timeout", "180",
@@ -189,6 +201,19 @@ def start_server(port: int) -> subprocess.Popen:
             time.sleep(0.2)
     server.terminate()
     raise SystemExit("gunicorn did not start within 30 s")
+
+
+_local = threading.local()
+
+
+def _connection(port: int, timeout: float) -> http.client.HTTPConnection:
+    """The calling thread's connection to the server: kept open between requests (keep-alive, as
+    a hotline system's connection pool would), or a new one per request with --new-connection."""
+    conn = getattr(_local, "conn", None)
+    if conn is None or args.new_connection:
+        conn = _local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn.timeout = timeout
+    return conn
 
 
 def post_case(
@@ -211,15 +236,105 @@ def post_case(
         "Host": "127.0.0.1",
     }
     started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("POST", "/api/v1/hotline/cases", body=body, headers=headers)
-        response = conn.getresponse()
-        content = response.read()
-        status = response.status
-    finally:
-        conn.close()
+    for attempt in (1, 2):
+        conn = _connection(port, timeout)
+        try:
+            conn.request("POST", "/api/v1/hotline/cases", body=body, headers=headers)
+            response = conn.getresponse()
+            content = response.read()
+            status = response.status
+            break
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            # The server closed a kept-alive connection (idle timeout, worker restart): send the
+            # same request again on a new one; the Idempotency-Key makes the retry safe.
+            conn.close()
+            _local.conn = None
+            if attempt == 2:
+                raise
+        finally:
+            if args.new_connection:
+                conn.close()
     return status, (time.perf_counter() - started) * 1000, content
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def server_pids(server: subprocess.Popen) -> list[int]:
+    """gunicorn's master and its workers."""
+    pids = [server.pid]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == server.pid:
+                        pids.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return pids
+
+
+def database_pids() -> list[int]:
+    """The PostgreSQL backends serving the benchmark's database (the server's connections)."""
+    import psycopg
+
+    with psycopg.connect(DB_URL, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy CPU seconds of the whole machine, wall seconds of uptime): every process, other users' too."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    with open("/proc/uptime") as f:
+        uptime = float(f.read().split()[0])
+    return (sum(values[:8]) - idle) / TICK, uptime
+
+
+class CpuMeter:
+    """CPU used during the drive by the server's processes, the database backends serving it, the
+    client threads (this process) and the machine as a whole."""
+
+    def __init__(self, server: subprocess.Popen):
+        self.server = server
+        self.start = self._read({})
+
+    def _read(self, known: dict) -> dict:
+        servers = {pid: process_cpu(pid) for pid in server_pids(self.server)}
+        backends = {pid: process_cpu(pid) for pid in set(database_pids()) | set(known.get("backends", {}))}
+        return {
+            "servers": servers,
+            "backends": backends,
+            "client": time.process_time(),
+            "machine": machine_busy()[0],
+        }
+
+    def stop(self) -> dict:
+        end = self._read(self.start)
+
+        def spent(part):
+            return sum(cpu - self.start[part].get(pid, 0.0) for pid, cpu in end[part].items())
+
+        return {
+            "server_cpu_s": round(spent("servers"), 2),
+            "database_cpu_s": round(spent("backends"), 2),
+            "client_cpu_s": round(end["client"] - self.start["client"], 2),
+            "machine_cpu_s": round(end["machine"] - self.start["machine"], 2),
+        }
 
 
 def drive(port: int, token: str, points, clients: int, seconds: float):
@@ -276,6 +391,7 @@ def dashboard_timing() -> dict:
 
 
 def main():
+    load_before = round(os.getloadavg()[0], 2)
     token, points = setup_city()
     from wangge.cases.models import Case, Channel
 
@@ -291,8 +407,14 @@ def main():
             post_case(port, token, points[i % len(points)], 10**8 + i, timeout=180)
         before = Case.objects.filter(channel=Channel.HOTLINE).count()
         connection.close()
-        log(f"intake: {args.clients} clients × {args.seconds:.0f} s against {args.workers} gunicorn workers …")
+        log(
+            f"intake: {args.clients} clients × {args.seconds:.0f} s against {args.workers} gunicorn "
+            f"{args.worker_class} workers × {args.threads} threads, "
+            f"{'new connection per request' if args.new_connection else 'keep-alive'} …"
+        )
+        meter = CpuMeter(server)
         latencies, failures, elapsed = drive(port, token, points, args.clients, args.seconds)
+        cpu = meter.stop()
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -311,7 +433,15 @@ def main():
         "workers": args.workers,
         "seconds": round(elapsed, 1),
         "cpus": os.cpu_count(),
+        "worker_class": args.worker_class,
+        "threads": args.threads,
+        "keep_alive": not args.new_connection,
+        "prepared_statements": os.environ["WANGGE_DB_PREPARE"],
+        "load_before": load_before,
+        **cpu,
     }
+    for part in ("server", "database", "client", "machine"):
+        result[f"{part}_cpu_ms_per_case"] = round(cpu[f"{part}_cpu_s"] * 1000 / ok, 2) if ok else None
     if failures:
         log(f"first failure: {failures[0][0]} {failures[0][1][:300]!r}")
     dashboard = {} if args.skip_dashboard else dashboard_timing()
@@ -326,6 +456,11 @@ def main():
         ("intake / raw", result["ratio"], ">= 0.2"),
         ("answered 201 / in database", f"{ok} / {filed}", "equal"),
         ("failed requests", len(failures), "0"),
+        ("CPU ms/case: server", result["server_cpu_ms_per_case"], "gunicorn master + workers"),
+        ("CPU ms/case: database", result["database_cpu_ms_per_case"], "PostgreSQL backends of the server"),
+        ("CPU ms/case: client", result["client_cpu_ms_per_case"], "the client threads"),
+        ("CPU ms/case: machine", result["machine_cpu_ms_per_case"], "everything, other users too"),
+        ("load average before", load_before, ""),
         (f"dashboard page ms ({result['dashboard_cases'] or 0:,} cases)", result["dashboard_page_ms"], "<= 200"),
     ]
     log(f"\n{'metric':<30} {'value':>14}  target")

@@ -101,6 +101,12 @@ DATABASES = {
         conn_max_age=int(os.environ.get("WANGGE_DB_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("WANGGE_DB_PREPARE", False):
+    # Statements sent with their parameters apart and prepared once per connection after their
+    # second use: PostgreSQL parses and plans the same intake INSERTs once instead of on every
+    # request. Off by default: a transaction-mode connection pooler (PgBouncer < 1.21) in between
+    # cannot carry prepared statements.
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 2}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer work at once; the busy timeout queues writers instead
     # of failing them. Both matter once gunicorn runs several workers on one file.
@@ -197,6 +203,10 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+# Seconds each process remembers whom an API token belongs to (wangge/accounts/tokens.py): a token
+# revoked or a user deactivated in another process stops working within this time; 0 looks every
+# request up in the database.
+WANGGE_TOKEN_CACHE_SECONDS = float(os.environ.get("WANGGE_TOKEN_CACHE_SECONDS", "5"))
 
 # Background work (imports, notifications, SLA sweeps) goes through Django's tasks API. The database
 # backend needs no extra service; run `manage.py db_worker` beside the web server.

@@ -18,4 +18,8 @@ sweep=$!
 trap 'kill "$worker" "$sweep" 2>/dev/null || true' EXIT INT TERM
 echo
 echo "==> Wangge is running at http://$bind/  (Ctrl-C to stop)"
-gunicorn config.wsgi --bind "$bind" --workers "${WANGGE_WORKERS:-2}" --access-logfile - --log-level warning
+# One process per core, a few threads each (one waits on the database while another computes), and
+# connections kept open between requests: the set-up docs/operations.md recommends and
+# docs/benchmarks.md measures.
+gunicorn config.wsgi --bind "$bind" --workers "${WANGGE_WORKERS:-2}" --worker-class gthread \
+    --threads "${WANGGE_THREADS:-4}" --keep-alive 30 --access-logfile - --log-level warning

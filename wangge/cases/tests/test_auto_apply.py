@@ -279,3 +279,20 @@ def test_the_migration_moves_enabled_rules_onto_the_categories():
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db
+def test_a_queue_in_this_database_gets_the_task_row_inside_the_intake_transaction(people, catalogue, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with transaction.atomic():
+        case = report(people)
+        # Before any commit: the row is part of the intake's own transaction, no second one follows.
+        queued = DBTaskResult.objects.get()
+        assert queued.task_path == "wangge.cases.tasks.suggest_case"
+        assert queued.args_kwargs["kwargs"] == {"case_id": case.pk}
+    with pytest.raises(Conflict), transaction.atomic():
+        report(people)
+        raise Conflict("rolled back with the report")
+    assert DBTaskResult.objects.count() == 1  # a report rolled back leaves no task behind
