@@ -166,7 +166,7 @@ def token_create(*, actor, user: User, name: str) -> tuple[ApiToken, str]:
     if actor is None or actor.pk != user.pk:
         require(actor, MANAGE_USERS)
     if not name.strip():
-        raise DomainError("请填写令牌用途", field="name")
+        raise DomainError(_("请填写令牌用途"), field="name")
     raw = ApiToken.new_raw()
     token = ApiToken.objects.create(user=user, name=name.strip(), digest=ApiToken.digest_of(raw), prefix=raw[:8])
     audit.record(

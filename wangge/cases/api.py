@@ -2,6 +2,7 @@
 POST per workflow action (409 when the case changed meanwhile), photos, and the catalogues."""
 
 from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -62,7 +63,7 @@ def _category(code: str | None, region_key: str, field: str = "category"):
         return None
     found = selectors.category_for_code(code=code, region_key=region_key)
     if found is None:
-        raise DomainError(f"事项类别 {code} 不存在或不适用于此地", field=field)
+        raise DomainError(_("事项类别 %(code)s 不存在或不适用于此地") % {"code": code}, field=field)
     return found
 
 
@@ -71,7 +72,7 @@ def _department(code: str | None, field: str):
         return None
     found = Department.objects.filter(code=code).first()
     if found is None:
-        raise DomainError(f"部门 {code} 不存在", field=field)
+        raise DomainError(_("部门 %(code)s 不存在") % {"code": code}, field=field)
     return found
 
 
@@ -88,7 +89,7 @@ def _kwargs(request, case, payload) -> dict:
         try:
             values["into"] = selectors.case_get(user=request.user, number=values["into"])
         except NotFound:
-            raise NotFound("要并入的案件不存在或不在您的管辖范围内", field="into") from None
+            raise NotFound(_("要并入的案件不存在或不在您的管辖范围内"), field="into") from None
     if "photo_ids" in values:
         ids = values.pop("photo_ids")
         values["photos"] = attachments.staged(actor=request.user, ids=ids) if ids else []
@@ -241,7 +242,7 @@ for _action, _schema, _summary in ACTIONS:
 def case_suggestions(request: HttpRequest, number: str):
     case = selectors.case_get(user=request.user, number=number)
     if request.user.role == Role.RESIDENT:  # the model's guesses are for staff, not the reporter
-        raise NotFound("案件不存在，或不在您的管辖范围内")
+        raise NotFound(_("案件不存在，或不在您的管辖范围内"))
     view = suggestions.view_for(case, list(selectors.categories_for(region_key=case.region_key)))
     return {
         "rows": view["rows"],

@@ -5,6 +5,7 @@ here changes a case any other way."""
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from wangge.accounts.roles import Role
 from wangge.core.errors import DomainError, Forbidden
@@ -18,7 +19,7 @@ CALLBACK_RESULTS = {"reached", "not_reached"}
 
 def _operator(actor) -> None:
     if actor is None or not actor.is_authenticated or actor.role != Role.HOTLINE_OPERATOR:
-        raise Forbidden("只有12345受理员（或其系统令牌）可以办理热线工单")
+        raise Forbidden(_("只有12345受理员（或其系统令牌）可以办理热线工单"))
 
 
 @transaction.atomic
@@ -60,7 +61,7 @@ def hotline_report(
     )
     if not in_scope(actor, case.region_key):
         # rolls the whole report back: an operator files only in the area they serve
-        raise DomainError("该位置不在您的管辖范围内", field="region_code" if region_code and lng is None else "lng")
+        raise DomainError(_("该位置不在您的管辖范围内"), field="region_code" if region_code and lng is None else "lng")
     return case
 
 
@@ -140,18 +141,18 @@ def hotline_callback(
     _operator(actor)
     case = selectors.case_get(user=actor, number=number)
     if result not in CALLBACK_RESULTS:
-        raise DomainError("回访结果应为 reached（已联系上）或 not_reached（未联系上）", field="result")
+        raise DomainError(_("回访结果应为 reached（已联系上）或 not_reached（未联系上）"), field="result")
     comment = (comment or "").strip()
     if len(comment) > 500:
-        raise DomainError("回访意见不能超过500字", field="comment")
+        raise DomainError(_("回访意见不能超过500字"), field="comment")
     if result == "not_reached":
         if satisfaction:
-            raise DomainError("未联系上来电人时不能填写满意度", field="satisfaction")
+            raise DomainError(_("未联系上来电人时不能填写满意度"), field="satisfaction")
         text = "回访未联系上来电人" + (f"：{comment}" if comment else "")
         return services.case_note(case=case, actor=actor, text=text, at=at)
     if satisfaction not in Rating.values:
         raise DomainError(
-            "请填写满意度：satisfied（满意）、fairly（基本满意）或 unsatisfied（不满意）", field="satisfaction"
+            _("请填写满意度：satisfied（满意）、fairly（基本满意）或 unsatisfied（不满意）"), field="satisfaction"
         )
     version = case.version if expected_version is None else expected_version
     case = services.case_rate(
@@ -159,7 +160,7 @@ def hotline_callback(
     )
     if reopen:
         if satisfaction != Rating.UNSATISFIED:
-            raise DomainError("只有不满意的回访可以要求重新办理", field="reopen")
+            raise DomainError(_("只有不满意的回访可以要求重新办理"), field="reopen")
         case = services.case_reopen(
             case=case, actor=actor, expected_version=case.version, reason=comment or "回访不满意，重新办理", at=at
         )

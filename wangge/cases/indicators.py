@@ -17,6 +17,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.roles import VIEW_INDICATORS, Role, require
@@ -128,9 +129,9 @@ def period_from(*, preset: str = "", start=None, end=None, today: date | None = 
         first = _date(start, "from") if start else today.replace(day=1)
         last = _date(end, "to") if end else today
         if last < first:
-            raise DomainError("结束日期不能早于开始日期", field="to")
+            raise DomainError(gettext("结束日期不能早于开始日期"), field="to")
         if (last - first).days > 3660:
-            raise DomainError("统计期不能超过十年", field="from")
+            raise DomainError(gettext("统计期不能超过十年"), field="from")
         return Period(first, last)
     preset = preset or "this_month"
     if preset == "this_month":
@@ -140,7 +141,9 @@ def period_from(*, preset: str = "", start=None, end=None, today: date | None = 
         return Period(last.replace(day=1), last)
     if preset == "this_year":
         return Period(today.replace(month=1, day=1), today)
-    raise DomainError("未知统计期：" + str(preset) + "，可用 this_month、last_month、this_year", field="preset")
+    raise DomainError(
+        gettext("未知统计期：%(preset)s，可用 this_month、last_month、this_year") % {"preset": preset}, field="preset"
+    )
 
 
 def _date(value, field: str) -> date:
@@ -151,7 +154,7 @@ def _date(value, field: str) -> date:
     except ValueError:
         parsed = None
     if parsed is None or not (2000 <= parsed.year <= 2100):
-        raise DomainError(f"日期格式应为 YYYY-MM-DD：{value}", field=field)
+        raise DomainError(gettext("日期格式应为 YYYY-MM-DD：%(value)s") % {"value": value}, field=field)
     return parsed
 
 
@@ -170,18 +173,18 @@ def indicator_scope(*, user, region_code: str = "") -> Scope:
     require(user, VIEW_INDICATORS)
     key = scope_key_of(user)
     if key is None:
-        raise NotFound("您的账号没有管辖范围")
+        raise NotFound(gettext("您的账号没有管辖范围"))
     department = None
     if user.role == Role.DEPARTMENT_HANDLER:
         department = user.scope_department
         if department is None:  # held to a department they do not have: nothing to count
-            raise NotFound("您的账号没有所属部门")
+            raise NotFound(gettext("您的账号没有所属部门"))
     if region_code:
         region = Region.objects.filter(code=str(region_code).strip(), key__startswith=key).first()
     else:
         region = Region.objects.filter(key=key).first()
     if region is None:
-        raise NotFound("区域不存在，或不在您的管辖范围内")
+        raise NotFound(gettext("区域不存在，或不在您的管辖范围内"))
     return Scope(region=region, department=department)
 
 
@@ -345,7 +348,7 @@ def department_rows(*, scope: Scope, period: Period) -> list[dict]:
 def trend_rows(*, scope: Scope, period: Period, step: str = "week") -> list[dict]:
     """Counts and rates per week (starting Monday) or calendar month of the report date."""
     if step not in ("week", "month"):
-        raise DomainError("趋势粒度应为 week 或 month", field="step")
+        raise DomainError(gettext("趋势粒度应为 week 或 month"), field="step")
     units = WEEKLY_UNITS if step == "week" else MONTHLY_UNITS
     grouped = summary_rows(scope=scope, period=period, units=units).values("start").annotate(**_sums())
     buckets: dict[date, dict] = {}

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.accounts.roles import STAFF_ROLES, Role
 from wangge.core import audit, pii
@@ -79,13 +80,13 @@ def _place(*, actor, lng, lat, crs, region_code) -> tuple[Region | None, str, fl
     """(grid id or None, region_key, WGS-84 lng, lat) of a report."""
     if lng is not None or lat is not None:
         if lng is None or lat is None:
-            raise DomainError("经度和纬度须同时提供", field="lng" if lng is None else "lat")
+            raise DomainError(_("经度和纬度须同时提供"), field="lng" if lng is None else "lat")
         if not (math.isfinite(lng) and math.isfinite(lat)):
-            raise DomainError("经纬度必须是有限的数字", field="lng")
+            raise DomainError(_("经纬度必须是有限的数字"), field="lng")
         hit, (wgs_lng, wgs_lat) = locate(lng=lng, lat=lat, crs=crs)
         west, south, east, north = CHINA_BOUNDS
         if not (west <= wgs_lng <= east and south <= wgs_lat <= north):
-            raise DomainError("位置不在中国境内，请检查经纬度是否填反", field="lng")
+            raise DomainError(_("位置不在中国境内，请检查经纬度是否填反"), field="lng")
         if hit is not None:
             # The index has the grid's id and code, and a grid's key is its 15-digit code: no query.
             return hit.id, hit.code[: KEY_LENGTH[Level.GRID]], wgs_lng, wgs_lat
@@ -93,18 +94,18 @@ def _place(*, actor, lng, lat, crs, region_code) -> tuple[Region | None, str, fl
         if community is not None:
             return None, community.key, wgs_lng, wgs_lat
         if not region_code:
-            raise DomainError("该位置不在本平台的任何网格或社区内，请在地图上重新选点", field="lng")
-        grid, key, _, _ = _place(actor=actor, lng=None, lat=None, crs=crs, region_code=region_code)
+            raise DomainError(_("该位置不在本平台的任何网格或社区内，请在地图上重新选点"), field="lng")
+        grid, key, __, __ = _place(actor=actor, lng=None, lat=None, crs=crs, region_code=region_code)
         return grid, key, wgs_lng, wgs_lat
     region = None
     if region_code:
         region = Region.objects.filter(code=region_code.strip()).first()
         if region is None:
-            raise DomainError(f"区域代码 {region_code} 不存在", field="region_code")
+            raise DomainError(_("区域代码 %(code)s 不存在") % {"code": region_code}, field="region_code")
     elif actor is not None and actor.scope_region_id:
         region = actor.scope_region
     if region is None or region.level < Level.COMMUNITY:
-        raise DomainError("请在地图上选点，或选择问题所在的社区或网格", field="region_code" if region else "lng")
+        raise DomainError(_("请在地图上选点，或选择问题所在的社区或网格"), field="region_code" if region else "lng")
     if region.level == Level.MICROGRID:
         region = region.parent
     return (region.pk if region.level == Level.GRID else None), region.key, None, None
@@ -115,7 +116,7 @@ def _phone(value: str) -> str:
 
     value = (value or "").strip().replace(" ", "")
     if value and not (MOBILE_PATTERN.match(value) or re.match(LANDLINE, value)):
-        raise DomainError("联系电话应为11位手机号，或带区号的固定电话（如 0830-1234567）", field="reporter_phone")
+        raise DomainError(_("联系电话应为11位手机号，或带区号的固定电话（如 0830-1234567）"), field="reporter_phone")
     return value
 
 
@@ -145,22 +146,20 @@ def case_report(
     if actor is not None:
         allowed = CHANNELS_BY_ROLE.get(actor.role, set()) | (_EVERYONE_STAFF if actor.role in STAFF_ROLES else set())
         if channel not in allowed:
-            raise DomainError(
-                f"您的角色不能通过「{Channel(channel).label if channel in Channel.values else channel}」渠道上报",
-                field="channel",
-            )
+            label = Channel(channel).label if channel in Channel.values else channel
+            raise DomainError(_("您的角色不能通过「%(channel)s」渠道上报") % {"channel": label}, field="channel")
     elif channel not in Channel.values:
-        raise DomainError(f"未知渠道：{channel}", field="channel")
+        raise DomainError(_("未知渠道：%(channel)s") % {"channel": channel}, field="channel")
     text = (text or "").strip()
     if len(text) < 2:
-        raise DomainError("请描述问题（至少2个字）", field="text")
+        raise DomainError(_("请描述问题（至少2个字）"), field="text")
     if len(text) > 2000:
-        raise DomainError("问题描述不能超过2000字", field="text")
+        raise DomainError(_("问题描述不能超过2000字"), field="text")
     if "\x00" in text or "\x00" in (address or ""):
-        raise DomainError("内容中含有空字符（NUL）", field="text")
+        raise DomainError(_("内容中含有空字符（NUL）"), field="text")
     address = (address or "").strip()
     if len(address) > 200:
-        raise DomainError("地址不能超过200字", field="address")
+        raise DomainError(_("地址不能超过200字"), field="address")
     grid_id, region_key, lng, lat = _place(actor=actor, lng=lng, lat=lat, crs=crs, region_code=region_code)
     case = Case(region_key=region_key)
     if isinstance(category, str) and category:
@@ -168,15 +167,17 @@ def case_report(
 
         found = category_for_code(code=category, region_key=region_key)
         if found is None:
-            raise DomainError(f"事项类别 {category} 不存在", field="category")
+            raise DomainError(_("事项类别 %(code)s 不存在") % {"code": category}, field="category")
         category = check_category(found, case)
     elif category:
         category = check_category(Category.objects.filter(pk=category.pk).first(), case)  # as it is now
     source_ref = (source_ref or "").strip()
     if len(source_ref) > 64:
-        raise DomainError("来源编号不能超过64个字符", field="source_ref")
+        raise DomainError(_("来源编号不能超过64个字符"), field="source_ref")
     if source_ref and Case.objects.filter(channel=channel, source_ref=source_ref).exists():
-        raise DomainError(f"来源编号 {source_ref} 的问题已经上报过", code="duplicate", field="source_ref")
+        raise DomainError(
+            _("来源编号 %(ref)s 的问题已经上报过") % {"ref": source_ref}, code="duplicate", field="source_ref"
+        )
     self_reported = channel in SELF_REPORTED or (actor is not None and actor.role == Role.RESIDENT)
     reporter = actor if self_reported else None
     reporter_name = (reporter_name or "").strip()[:50]
@@ -189,11 +190,11 @@ def case_report(
             ContactPreference.APP if reporter else (ContactPreference.PHONE if phone else ContactPreference.NONE)
         )
     if contact_preference not in ContactPreference.values:
-        raise DomainError("回复方式应为站内消息、电话回访、短信或无需回复", field="contact_preference")
+        raise DomainError(_("回复方式应为站内消息、电话回访、短信或无需回复"), field="contact_preference")
     if contact_preference in (ContactPreference.PHONE, ContactPreference.SMS) and not phone:
-        raise DomainError("选择电话或短信回复时请留下联系电话", field="reporter_phone")
+        raise DomainError(_("选择电话或短信回复时请留下联系电话"), field="reporter_phone")
     if contact_preference == ContactPreference.APP and reporter is None:
-        raise DomainError("站内消息只能回复有账号的上报人，请选择电话、短信或无需回复", field="contact_preference")
+        raise DomainError(_("站内消息只能回复有账号的上报人，请选择电话、短信或无需回复"), field="contact_preference")
     case = Case(
         text=text,
         category=category or None,
@@ -280,7 +281,7 @@ def reporter_phone(*, actor, case: Case, reason: str) -> str:
     if not can_see(actor, case):
         from wangge.core.errors import NotFound
 
-        raise NotFound("案件不存在，或不在您的管辖范围内")
+        raise NotFound(_("案件不存在，或不在您的管辖范围内"))
     if not case.reporter_phone_cipher:
         return ""
     return pii.reveal(
