@@ -72,6 +72,17 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn):
     return Status(201, _node(node))
 
 
+@router.delete(
+    "/party/organisations/{organisation_id}",
+    response={204: None},
+    summary="撤销党组织（仅限已无下级、党员和工作记录的组织）",
+)
+def delete_organisation(request: HttpRequest, organisation_id: int):
+    organisation = selectors.organisation_get(user=request.user, pk=organisation_id)
+    services.organisation_delete(actor=request.user, organisation=organisation)
+    return Status(204, None)
+
+
 @router.get("/party/coverage", response=list[GapOut], summary="党员达3人但未建党组织的小区和网格")
 def coverage(request: HttpRequest):
     return [

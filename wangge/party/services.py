@@ -218,6 +218,47 @@ def organisation_update(
     return organisation
 
 
+@transaction.atomic
+def organisation_delete(*, actor, organisation: Organisation) -> None:
+    """Remove an organisation registered by mistake or dissolved (撤销). Only an empty one: while
+    it has lower organisations, members or any record of its work (双报到, resources, claims,
+    service records), the refusal says what is still there — those are moved or kept first."""
+    require(actor, MANAGE_PARTY)
+    organisation = Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    if organisation is None or (actor is not None and not in_scope(actor, organisation.region_key)):
+        raise common.not_found(_("党组织"))
+    held = [
+        (label, count)
+        for label, count in (
+            (_("下级组织"), organisation.children.count()),
+            (_("党员"), organisation.members.count()),
+            (_("双报到记录"), organisation.registrations.count()),
+            (_("资源"), organisation.offers.count()),
+            (_("认领"), organisation.claims.count()),
+            (_("服务记录"), organisation.service_records.count()),
+        )
+        if count
+    ]
+    if held:
+        listing = "、".join(f"{label} {count}" for label, count in held)
+        raise Conflict(
+            _("%(name)s 还有%(listing)s，不能撤销；请先转走或处理") % {"name": organisation.name, "listing": listing},
+            field="organisation",
+        )
+    before = audit.snapshot(organisation)
+    compound_id = organisation.compound_id
+    audit.record(
+        actor=actor,
+        verb="party.organisation.delete",
+        target=organisation,
+        scope_key=organisation.region_key,
+        before=before,
+    )
+    organisation.delete()
+    if compound_id and not Organisation.objects.filter(compound_id=compound_id).exists():
+        Compound.objects.filter(pk=compound_id).update(has_party_organisation=False)
+
+
 # ---- members ---------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("coverage/", views.coverage, name="coverage"),
     path("organisations/new/", views.organisation_create, name="organisation_create"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation"),
+    path("organisations/<int:pk>/delete/", views.organisation_delete, name="organisation_delete"),
     path("members/", views.member_list, name="members"),
     path("members/new/", views.member_create, name="member_create"),
     path("members/<int:pk>/", views.member_detail, name="member"),

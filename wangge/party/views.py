@@ -278,6 +278,22 @@ def member_reveal(request, pk, field):
     return render(request, "party/_member_pii.html", context)
 
 
+@login_required
+@require_POST
+def organisation_delete(request, pk):
+    organisation = selectors.organisation_get(user=request.user, pk=pk)
+    parent_id = organisation.parent_id
+    try:
+        services.organisation_delete(actor=request.user, organisation=organisation)
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        messages.error(request, error.message)
+        return redirect("party:organisation", pk=pk)
+    messages.success(request, _("已撤销 %(name)s") % {"name": organisation.name})
+    return redirect("party:organisation", pk=parent_id) if parent_id else redirect("party:tree")
+
+
 # ---- dual reporting ---------------------------------------------------------------------------
 
 

@@ -519,3 +519,28 @@ def test_an_activity_holds_at_most_ten_thousand_people(people):
             starts_at=soon(1), ends_at=soon(2), capacity=10**20,
         )  # fmt: skip
     assert error.value.field == "capacity"
+
+
+def test_only_an_empty_organisation_is_dissolved_and_the_refusal_says_what_is_left(orgs, member_a, people, tree):
+    from wangge.party.models import Organisation
+
+    compound = tree["compounds"][A_GRID]
+    branch = services.organisation_create(
+        actor=people["community_a"], name="花园小区党支部", kind="branch", region_code=A_GRID,
+        parent_id=orgs["community"].pk, compound_id=compound.pk,
+    )  # fmt: skip
+    with pytest.raises(Conflict) as refused:
+        services.organisation_delete(actor=people["community_a"], organisation=orgs["unit_org_a"])
+    assert "党员 1" in refused.value.message and Organisation.objects.filter(pk=orgs["unit_org_a"].pk).exists()
+    with pytest.raises(Conflict) as refused:
+        services.organisation_delete(actor=people["community_a"], organisation=orgs["community"])
+    assert "下级组织" in refused.value.message
+    with pytest.raises(NotFound):
+        services.organisation_delete(actor=people["community_b"], organisation=branch)
+    with pytest.raises(Forbidden):
+        services.organisation_delete(actor=people["gridworker_a"], organisation=branch)
+    services.organisation_delete(actor=people["community_a"], organisation=branch)
+    assert not Organisation.objects.filter(pk=branch.pk).exists()
+    assert not Compound.objects.get(pk=compound.pk).has_party_organisation  # its only organisation is gone
+    event = AuditEvent.objects.get(verb="party.organisation.delete")
+    assert event.before["name"] == "花园小区党支部" and event.actor == people["community_a"]

@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from wangge.party import activities, lists
+from wangge.party import activities, lists, services
 from wangge.party.models import Activity, Claim, Member, Registration, ServiceRecord
 
-from .conftest import A1, A_GRID, B1, idn, soon
+from .conftest import A1, A_GRID, A_GRID2, B1, idn, soon
 
 pytestmark = pytest.mark.django_db
 
@@ -301,3 +301,22 @@ def test_a_member_is_transferred_to_another_organisation_in_scope_on_their_page(
     refused = staff.post(url, {**form, "organisation_id": orgs["unit_org_b"].pk})
     assert refused.status_code == 200 and "organisation_id" in refused.context["form"].errors
     assert Member.objects.get(pk=member_a.pk).organisation == orgs["grid"]
+
+
+def test_an_organisation_is_dissolved_from_its_page_and_the_api_only_when_empty(login, orgs, member_a):
+    from wangge.party.models import Organisation
+
+    staff = login("community_a")
+    refused = staff.post(reverse("party:organisation_delete", args=[orgs["unit_org_a"].pk]), follow=True)
+    assert "还有党员 1，不能撤销" in refused.content.decode()
+    assert login("community_b").post(reverse("party:organisation_delete", args=[orgs["grid"].pk])).status_code == 404
+    empty = services.organisation_create(
+        actor=None, name="临时党支部", kind="branch", region_code=A_GRID2, parent_id=orgs["community"].pk
+    )
+    response = staff.post(reverse("party:organisation_delete", args=[empty.pk]))
+    assert response["Location"] == reverse("party:organisation", args=[orgs["community"].pk])
+    assert not Organisation.objects.filter(pk=empty.pk).exists()
+    api = f"/api/v1/party/organisations/{orgs['unit_org_a'].pk}"
+    answer = staff.delete(api)
+    assert answer.status_code == 409 and answer.json()["field"] == "organisation"
+    assert login("community_b").delete(api).status_code == 404
