@@ -41,7 +41,7 @@ MAX_CAPACITY = 10000
 def _member_of(user) -> Member | None:
     if user is None or not user.is_authenticated:
         return None
-    return Member.objects.filter(user=user).first()
+    return Member.objects.filter(user=user, left_on__isnull=True).first()
 
 
 @transaction.atomic
@@ -118,7 +118,7 @@ def activity_sign_up(*, actor, activity: Activity, member_id: int | None = None)
     member_id = parse_record_id(member_id, field="member_id", label=_("党员"))
     if member_id is not None:
         require(actor, MANAGE_PARTY)
-        member = Member.objects.select_related("organisation").filter(pk=member_id).first()
+        member = Member.objects.select_related("organisation").filter(pk=member_id, left_on__isnull=True).first()
         if member is None or not member_in_scope(actor, member):
             raise common.not_found(_("党员"), "member_id")
         attendance = Attendance(activity=activity, member=member, user=member.user)
@@ -307,7 +307,7 @@ def service_record_create(
     # Whoever served lives or sits in the actor's scope, or has reported to this community (双报到):
     # the community's issuing account pays for the service, so no one else may be credited from it.
     if member_id is not None:
-        record.member = Member.objects.select_related("organisation").filter(pk=member_id).first()
+        record.member = Member.objects.select_related("organisation").filter(pk=member_id, left_on__isnull=True).first()
         if record.member is None or not (
             member_in_scope(actor, record.member)
             or approved_registration(community_key=community.key, member=record.member)

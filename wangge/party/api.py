@@ -23,6 +23,7 @@ from .schemas import (
     GapOut,
     HoursIn,
     MemberIn,
+    MemberLeaveIn,
     MemberOut,
     MemberPatch,
     NeedIn,
@@ -101,6 +102,15 @@ def list_members(request: HttpRequest, q: str = "", status: str = "", post: str 
 def create_member(request: HttpRequest, payload: MemberIn):
     member = services.member_create(actor=request.user, **payload.dict())
     return Status(201, selectors.member_get(user=request.user, pk=member.pk))
+
+
+@router.post(
+    "/party/members/{member_id}/leave", response=MemberOut, summary="登记党员离开名册（转出、去世等，记录保留）"
+)
+def member_leave(request: HttpRequest, member_id: int, payload: MemberLeaveIn):
+    member = selectors.member_get(user=request.user, pk=member_id)
+    services.member_leave(actor=request.user, member=member, **payload.dict())
+    return selectors.member_get(user=request.user, pk=member_id)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .contracts import ActivityType
-from .models import MemberStatus, NeedSource, OrgCategory, OrgKind, Post, ReportingStatus
+from .models import LeftReason, MemberStatus, NeedSource, OrgCategory, OrgKind, Post, ReportingStatus
 
 CODE_ATTRS = {"inputmode": "numeric", "autocomplete": "off"}
 
@@ -43,7 +43,11 @@ class OrganisationEditForm(forms.Form):
 
 class MemberFilterForm(forms.Form):
     q = forms.CharField(label=_("姓名/工作单位"), required=False)
-    status = forms.ChoiceField(label=_("党员类别"), choices=[("", _("全部"))] + MemberStatus.choices, required=False)
+    status = forms.ChoiceField(
+        label=_("党员类别"),
+        choices=[("", _("全部在册"))] + MemberStatus.choices + [("left", _("已离开"))],
+        required=False,
+    )
     post = forms.ChoiceField(
         label=_("岗位"), choices=[("", _("全部")), ("any", _("已设岗"))] + Post.choices[1:], required=False
     )
@@ -75,6 +79,12 @@ class MemberForm(forms.Form):
         required=False,
         help_text=_("关联后，党员可用自己的手机认领需求、加入项目"),
     )
+
+
+class MemberLeaveForm(forms.Form):
+    reason = forms.ChoiceField(label=_("离开原因"), choices=LeftReason.choices)
+    on = forms.CharField(label=_("离开日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("转往的党组织（转出时必填）"), max_length=200, required=False)
 
 
 class MemberEditForm(forms.Form):

@@ -35,7 +35,7 @@ def _reporter(actor, *, organisation_id, member_id, community_key: str):
         require(actor, MANAGE_PARTY)
         label = organisation.name
     else:
-        member = Member.objects.select_related("organisation").filter(pk=member_id).first()
+        member = Member.objects.select_related("organisation").filter(pk=member_id, left_on__isnull=True).first()
         own = member is not None and actor is not None and member.user_id == actor.pk
         if member is None or not (
             own or actor is None or member_in_scope(actor, member) or in_scope(actor, community_key)

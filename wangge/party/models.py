@@ -105,6 +105,14 @@ class MemberStatus(models.TextChoices):
     PROBATIONARY = "probationary", _("预备党员")
 
 
+class LeftReason(models.TextChoices):
+    """Why a member is no longer on the roll: the record stays (their service and reports do)."""
+
+    TRANSFERRED_OUT = "transferred_out", _("组织关系转出")
+    DECEASED = "deceased", _("去世")
+    OTHER = "other", _("其他（如停止党籍）")
+
+
 class Post(models.TextChoices):
     """设岗定责: posts for members without office."""
 
@@ -176,12 +184,19 @@ class Member(TimeStamped):
     post = models.CharField(_("岗位（设岗定责）"), max_length=16, choices=Post.choices, blank=True, default="")
     post_duty = models.CharField(_("岗位职责"), max_length=200, blank=True)
     shows_identity = models.BooleanField(_("亮身份（党员户）"), default=True)
+    left_on = models.DateField(_("离开日期"), null=True, blank=True)
+    left_reason = models.CharField(_("离开原因"), max_length=16, choices=LeftReason.choices, blank=True, default="")
+    left_note = models.CharField(_("离开说明"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["region_key", "id"]
         verbose_name = _("党员")
         constraints = [
             models.CheckConstraint(condition=~Q(id_index=""), name="party_member_id_index_present"),
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True, left_reason="") | Q(left_on__isnull=False) & ~Q(left_reason=""),
+                name="party_member_left_has_date_and_reason",
+            ),
             models.CheckConstraint(
                 condition=Q(household__isnull=False) | Q(home_grid__isnull=False), name="party_member_lives_somewhere"
             ),

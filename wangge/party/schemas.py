@@ -46,6 +46,12 @@ class GapOut(Schema):
     full_members: int
 
 
+class MemberLeaveIn(Schema):
+    reason: str = Field(description="transferred_out（组织关系转出）、deceased（去世）或 other")
+    on: str = Field("", description="离开日期 YYYY-MM-DD，默认今天")
+    note: str = Field("", max_length=200, description="转往的党组织（转出时必填）")
+
+
 class MemberOut(Schema):
     id: int
     name: str
@@ -62,6 +68,9 @@ class MemberOut(Schema):
     post: str
     post_duty: str
     shows_identity: bool
+    left_on: datetime.date | None = None
+    left_reason: str = ""
+    left_note: str = ""
 
     @staticmethod
     def resolve_organisation_name(obj) -> str:

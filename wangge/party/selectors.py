@@ -108,7 +108,7 @@ def party_tree(*, user) -> list[TreeNode]:
     organisations = list(visible_organisations(user=user).order_by("region_key", "id"))
     counts = defaultdict(lambda: [0, 0])
     for row in (
-        Member.objects.filter(organisation__in=[o.pk for o in organisations])
+        Member.objects.filter(organisation__in=[o.pk for o in organisations], left_on__isnull=True)
         .values("organisation_id")
         .annotate(total=Count("id"), full=Count("id", filter=Q(status=MemberStatus.FULL)))
     ):
@@ -153,7 +153,7 @@ def coverage_gaps(*, user, minimum: int = BRANCH_MIN_FULL) -> list[Gap]:
     organisation sits (德阳: every eligible compound has one)."""
     require(user, VIEW_PARTY)
     key = scope_key_of(user)
-    members = restrict(Member.objects.filter(status=MemberStatus.FULL), user)
+    members = restrict(Member.objects.filter(status=MemberStatus.FULL, left_on__isnull=True), user)
     gaps = []
     by_compound = (
         members.filter(household__isnull=False)
@@ -198,8 +198,12 @@ def member_list(
         members = members.filter(Q(name__startswith=q) | Q(id_masked=q) | Q(employer_name__icontains=q))
     if organisation is not None:
         members = members.filter(organisation=organisation)
-    if status:
-        members = members.filter(status=status)
+    if status == "left":  # former members: transferred out, deceased …
+        members = members.filter(left_on__isnull=False)
+    else:
+        members = members.filter(left_on__isnull=True)
+        if status:
+            members = members.filter(status=status)
     if post == "any":
         members = members.exclude(post="")
     elif post:
@@ -218,9 +222,9 @@ def party_households(*, user, household_ids) -> set[int]:
     if scope_key_of(user) is None:
         return set()
     return set(
-        Member.objects.filter(household_id__in=list(household_ids), shows_identity=True).values_list(
-            "household_id", flat=True
-        )
+        Member.objects.filter(
+            household_id__in=list(household_ids), shows_identity=True, left_on__isnull=True
+        ).values_list("household_id", flat=True)
     )
 
 

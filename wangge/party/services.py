@@ -21,6 +21,7 @@ from wangge.units.models import Unit
 
 from . import common
 from .models import (
+    LeftReason,
     Member,
     MemberStatus,
     Organisation,
@@ -326,7 +327,15 @@ def member_create(
     if reason:
         raise DomainError(str(reason), field="id_number")
     member.id_cipher, member.id_index, member.id_masked = pii.protect_id_number(number)
-    if Member.objects.filter(id_index=member.id_index).exists():
+    earlier = Member.objects.filter(id_index=member.id_index).first()
+    if earlier is not None and earlier.left_on is not None:
+        raise DomainError(
+            _("身份证号 %(m)s 的党员曾在册，已于 %(d)s 离开；其记录保留在“已离开”名单中")
+            % {"m": member.id_masked, "d": earlier.left_on.isoformat()},
+            field="id_number",
+            code="duplicate",
+        )
+    if earlier is not None:
         raise DomainError(
             _("身份证号 %(m)s 的党员已在册") % {"m": member.id_masked}, field="id_number", code="duplicate"
         )
@@ -391,6 +400,8 @@ def member_update(
     member = Member.objects.select_for_update().select_related("organisation").get(pk=member.pk)
     if not member_in_scope(actor, member):
         raise common.not_found(_("党员"))
+    if member.left_on is not None:
+        raise Conflict(_("%(name)s 已离开党员名册，不能再修改") % {"name": member.name}, field="member")
     before = audit.snapshot(member)
     if status is not None:
         member.status = common.choice(status, MemberStatus, "status", _("党员类别"))
@@ -419,6 +430,42 @@ def member_update(
             before=before,
             after=after,
         )
+    return member
+
+
+@transaction.atomic
+def member_leave(*, actor, member: Member, reason: str, on=None, note: str = "") -> Member:
+    """Take a member off the roll (转出, 去世 …) from a date. The record stays — their service,
+    reports and points are history — but they no longer count, show a 党员户 plaque or take part;
+    their approved 双报到 registrations end with the same note. A transfer out names where to."""
+    require(actor, MANAGE_PARTY)
+    member = Member.objects.select_for_update().select_related("organisation").get(pk=member.pk)
+    if not member_in_scope(actor, member):
+        raise common.not_found(_("党员"))
+    if member.left_on is not None:
+        raise Conflict(
+            _("%(name)s 已于 %(d)s 离开党员名册") % {"name": member.name, "d": member.left_on.isoformat()},
+            field="member",
+        )
+    reason = common.choice(reason, LeftReason, "reason", _("离开原因"))
+    on = common.date(on, "on", _("离开日期")) if on not in (None, "") else timezone.localdate()
+    if on > timezone.localdate() or on < member.joined_on:
+        raise DomainError(_("离开日期应在入党日期之后、不晚于今天"), field="on")
+    note = parse_text(note, "note", 200, label=_("转往的党组织"), required=reason == LeftReason.TRANSFERRED_OUT)
+    before = audit.snapshot(member, ["left_on", "left_reason", "left_note"])
+    member.left_on, member.left_reason, member.left_note = on, reason, note
+    member.save(update_fields=["left_on", "left_reason", "left_note", "updated_at"])
+    ended = member.registrations.filter(status=ReportingStatus.APPROVED)
+    for registration in ended:
+        registration_decide(actor=None, registration=registration, status=ReportingStatus.ENDED, reason=note[:200])
+    audit.record(
+        actor=actor,
+        verb="party.member.leave",
+        target=member,
+        scope_key=member.region_key,
+        before=before,
+        after=audit.snapshot(member, ["left_on", "left_reason", "left_note"]),
+    )
     return member
 
 
@@ -493,7 +540,7 @@ def registration_create(
         registration.organisation = organisation
         reporter_label = organisation.name
     else:
-        member = Member.objects.select_related("organisation").filter(pk=member_id).first()
+        member = Member.objects.select_related("organisation").filter(pk=member_id, left_on__isnull=True).first()
         own = member is not None and actor is not None and member.user_id == actor.pk
         if member is None or not (
             own or actor is None or member_in_scope(actor, member) or in_scope(actor, community.key)

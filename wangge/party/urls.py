@@ -14,6 +14,7 @@ urlpatterns = [
     path("members/new/", views.member_create, name="member_create"),
     path("members/<int:pk>/", views.member_detail, name="member"),
     path("members/<int:pk>/reveal/<str:field>/", views.member_reveal, name="member_reveal"),
+    path("members/<int:pk>/leave/", views.member_leave, name="member_leave"),
     path("registrations/", views.registration_list, name="registrations"),
     path("registrations/new/", views.registration_create, name="registration_create"),
     path("registrations/<int:pk>/decide/", views.registration_decide, name="registration_decide"),

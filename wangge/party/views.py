@@ -22,6 +22,7 @@ from .forms import (
     MemberEditForm,
     MemberFilterForm,
     MemberForm,
+    MemberLeaveForm,
     NeedForm,
     OfferForm,
     OrganisationEditForm,
@@ -257,8 +258,26 @@ def member_detail(request, pk):
             "records": selectors.service_list(user=user).filter(member=member)[:50],
             "can_manage": user.can(MANAGE_PARTY),
             "can_reveal": user.can(REVEAL_PII),
+            "leave_form": MemberLeaveForm() if user.can(MANAGE_PARTY) and member.left_on is None else None,
         },
     )
+
+
+@login_required
+@require_POST
+def member_leave(request, pk):
+    member = selectors.member_get(user=request.user, pk=pk)
+    form = MemberLeaveForm(request.POST)
+    data = form.cleaned_data if form.is_valid() else {"reason": request.POST.get("reason", ""), "on": "", "note": ""}
+    try:
+        services.member_leave(actor=request.user, member=member, **data)
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(name)s 已离开党员名册，记录保留") % {"name": member.name})
+    return redirect("party:member", pk=member.pk)
 
 
 @login_required
@@ -371,7 +390,7 @@ def need_list(request):
             "status": status,
             "statuses": ItemStatus.choices,
             "claim_form": _claim_form(user),
-            "own_member": Member.objects.filter(user=user).first(),
+            "own_member": Member.objects.filter(user=user, left_on__isnull=True).first(),
             "can_manage": user.can(MANAGE_PARTY),
         },
     )
@@ -387,7 +406,7 @@ def _claimant(request, form) -> dict:
     """Staff pick who claims; a member with an account claims for themself."""
     if form.cleaned_data.get("reporter"):
         return ReporterField.split(form.cleaned_data["reporter"])
-    member = Member.objects.filter(user=request.user).first()
+    member = Member.objects.filter(user=request.user, left_on__isnull=True).first()
     return {"member_id": member.pk if member else None}
 
 
@@ -498,7 +517,7 @@ def project_list(request):
             "page": _page(request, selectors.project_list(user=user)),
             "query": "",
             "claim_form": _claim_form(user),
-            "own_member": Member.objects.filter(user=user).first(),
+            "own_member": Member.objects.filter(user=user, left_on__isnull=True).first(),
             "can_manage": user.can(MANAGE_PARTY),
         },
     )

@@ -544,3 +544,49 @@ def test_only_an_empty_organisation_is_dissolved_and_the_refusal_says_what_is_le
     assert not Compound.objects.get(pk=compound.pk).has_party_organisation  # its only organisation is gone
     event = AuditEvent.objects.get(verb="party.organisation.delete")
     assert event.before["name"] == "花园小区党支部" and event.actor == people["community_a"]
+
+
+def test_a_member_who_leaves_stays_on_record_but_off_the_roll(approved, orgs, member_a, household_a, people):
+    staff = people["community_a"]
+    tree_count = {n.organisation.pk: n.members for n in selectors.party_tree(user=staff)}
+    assert tree_count[orgs["unit_org_a"].pk] == 1
+    assert household_a.pk in selectors.party_households(user=staff, household_ids=[household_a.pk])
+    with pytest.raises(DomainError) as refused:
+        services.member_leave(actor=staff, member=member_a, reason="transferred_out")
+    assert refused.value.field == "note"  # a transfer out names where to
+    with pytest.raises(DomainError) as refused:
+        services.member_leave(actor=staff, member=member_a, reason="deceased", on="2001-01-01")
+    assert refused.value.field == "on"  # before joining
+    with pytest.raises(DomainError) as refused:
+        services.member_leave(actor=staff, member=member_a, reason="gone")
+    assert refused.value.field == "reason"
+    with pytest.raises(NotFound):
+        services.member_leave(actor=people["community_b"], member=member_a, reason="deceased")
+    services.member_leave(actor=staff, member=member_a, reason="transferred_out", note="成都市某区税务局党支部")
+    member_a.refresh_from_db()
+    assert member_a.left_on == timezone.localdate() and member_a.left_reason == "transferred_out"
+    # Off the roll: not counted, no plaque, not listed unless asked for, no more dual reporting.
+    tree_count = {n.organisation.pk: n.members for n in selectors.party_tree(user=staff)}
+    assert tree_count[orgs["unit_org_a"].pk] == 0
+    assert selectors.party_households(user=staff, household_ids=[household_a.pk]) == set()
+    assert member_a not in selectors.member_list(user=staff)
+    assert list(selectors.member_list(user=staff, status="left")) == [member_a]
+    approved["member"].refresh_from_db()
+    assert approved["member"].status == "ended" and approved["member"].reason == "成都市某区税务局党支部"
+    event = AuditEvent.objects.get(verb="party.member.leave")
+    assert event.after == {"left_on": timezone.localdate().isoformat(), "left_reason": "transferred_out",
+                           "left_note": "成都市某区税务局党支部"}  # fmt: skip
+    # On record: nothing new for them, and registering the same ID again says where the record is.
+    with pytest.raises(Conflict):
+        services.member_update(actor=staff, member=member_a, post="policy")
+    with pytest.raises(Conflict):
+        services.member_leave(actor=staff, member=member_a, reason="deceased")
+    with pytest.raises(NotFound):
+        lists.need_claim(actor=staff, need=lists.need_create(actor=None, title="楼道灯", region_code=A_GRID),
+                         member_id=member_a.pk)  # fmt: skip
+    with pytest.raises(DomainError, match="曾在册，已于") as refused:
+        services.member_create(
+            actor=None, name="张党员", id_number=idn(1), joined_on="2005-07-01",
+            organisation_id=orgs["grid"].pk, grid_code=A_GRID,
+        )  # fmt: skip
+    assert refused.value.field == "id_number" and Member.objects.filter(name="张党员").count() == 1

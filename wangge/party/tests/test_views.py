@@ -320,3 +320,22 @@ def test_an_organisation_is_dissolved_from_its_page_and_the_api_only_when_empty(
     answer = staff.delete(api)
     assert answer.status_code == 409 and answer.json()["field"] == "organisation"
     assert login("community_b").delete(api).status_code == 404
+
+
+def test_a_member_leaves_the_roll_from_their_page_and_the_api(login, member_a, member_b):
+    staff = login("community_a")
+    page = staff.get(reverse("party:member", args=[member_a.pk])).content.decode()
+    assert "登记离开" in page
+    url = reverse("party:member_leave", args=[member_a.pk])
+    refused = staff.post(url, {"reason": "transferred_out", "note": ""}, follow=True).content.decode()
+    assert "请填写转往的党组织" in refused and Member.objects.get(pk=member_a.pk).left_on is None
+    done = staff.post(url, {"reason": "deceased", "on": "2026-01-05"}, follow=True).content.decode()
+    assert 'id="member-left"' in done and "2026-01-05 离开：去世" in done and "登记离开" not in done
+    assert "张党员" not in staff.get(reverse("party:members")).content.decode()
+    assert "张党员" in staff.get(reverse("party:members") + "?status=left").content.decode()
+    assert login("community_b").post(url, {"reason": "deceased"}).status_code == 404
+    api = f"/api/v1/party/members/{member_b.pk}/leave"
+    answer = login("party_b").post(api, {"reason": "other", "note": "停止党籍"}, content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["left_reason"] == "other"
+    again = login("party_b").post(api, {"reason": "other"}, content_type="application/json")
+    assert again.status_code == 409
