@@ -232,7 +232,8 @@ def organisation_delete(*, actor, organisation: Organisation) -> None:
         (label, count)
         for label, count in (
             (_("下级组织"), organisation.children.count()),
-            (_("党员"), organisation.members.count()),
+            (_("党员"), organisation.members.filter(left_on__isnull=True).count()),
+            (_("已离开党员的记录"), organisation.members.filter(left_on__isnull=False).count()),
             (_("双报到记录"), organisation.registrations.count()),
             (_("资源"), organisation.offers.count()),
             (_("认领"), organisation.claims.count()),
