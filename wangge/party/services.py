@@ -223,7 +223,9 @@ def organisation_update(
 def organisation_delete(*, actor, organisation: Organisation) -> None:
     """Remove an organisation registered by mistake or dissolved (撤销). Only an empty one: while
     it has lower organisations, members or any record of its work (双报到, resources, claims,
-    service records), the refusal says what is still there — those are moved or kept first."""
+    service records), the refusal says what is still there — those are moved or kept first.
+    The records of members who have left go to the parent organisation (they cannot be edited,
+    and losing its members is the usual reason to dissolve one); without a parent they keep it."""
     require(actor, MANAGE_PARTY)
     organisation = Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
     if organisation is None or (actor is not None and not in_scope(actor, organisation.region_key)):
@@ -233,7 +235,10 @@ def organisation_delete(*, actor, organisation: Organisation) -> None:
         for label, count in (
             (_("下级组织"), organisation.children.count()),
             (_("党员"), organisation.members.filter(left_on__isnull=True).count()),
-            (_("已离开党员的记录"), organisation.members.filter(left_on__isnull=False).count()),
+            (
+                _("已离开党员的记录（无上级组织可接收）"),
+                organisation.members.filter(left_on__isnull=False).count() if not organisation.parent_id else 0,
+            ),
             (_("双报到记录"), organisation.registrations.count()),
             (_("资源"), organisation.offers.count()),
             (_("认领"), organisation.claims.count()),
@@ -249,12 +254,16 @@ def organisation_delete(*, actor, organisation: Organisation) -> None:
         )
     before = audit.snapshot(organisation)
     compound_id = organisation.compound_id
+    moved = list(organisation.members.filter(left_on__isnull=False).values_list("pk", flat=True))
+    if moved:
+        Member.objects.filter(pk__in=moved).update(organisation_id=organisation.parent_id, updated_at=timezone.now())
     audit.record(
         actor=actor,
         verb="party.organisation.delete",
         target=organisation,
         scope_key=organisation.region_key,
         before=before,
+        after={"former_members_moved_to": organisation.parent_id, "former_members": moved} if moved else None,
     )
     organisation.delete()
     if compound_id and not Organisation.objects.filter(compound_id=compound_id).exists():
@@ -406,7 +415,9 @@ def member_update(
     before = audit.snapshot(member)
     if status is not None:
         member.status = common.choice(status, MemberStatus, "status", _("党员类别"))
-    if organisation_id is not None:
+    # The page posts the current organisation back with every save; only a change (a transfer)
+    # needs the new organisation in the actor's scope.
+    if organisation_id is not None and str(organisation_id) != str(member.organisation_id):
         member.organisation = _organisation(actor, organisation_id, field="organisation_id")
     if post is not None:
         member.post = common.choice(post, Post, "post", _("岗位"))
@@ -456,9 +467,18 @@ def member_leave(*, actor, member: Member, reason: str, on=None, note: str = "")
     before = audit.snapshot(member, ["left_on", "left_reason", "left_note"])
     member.left_on, member.left_reason, member.left_note = on, reason, note
     member.save(update_fields=["left_on", "left_reason", "left_note", "updated_at"])
-    ended = member.registrations.filter(status=ReportingStatus.APPROVED)
-    for registration in ended:
-        registration_decide(actor=None, registration=registration, status=ReportingStatus.ENDED, reason=note[:200])
+    closing = (
+        (ReportingStatus.APPROVED, ReportingStatus.ENDED),
+        (ReportingStatus.PENDING, ReportingStatus.REJECTED),
+    )
+    for current, to in closing:
+        for registration in member.registrations.filter(status=current):
+            registration_decide(
+                actor=None,
+                registration=registration,
+                status=to,
+                reason=note or _("党员已离开名册（%(r)s）") % {"r": LeftReason(reason).label},
+            )
     audit.record(
         actor=actor,
         verb="party.member.leave",

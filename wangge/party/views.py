@@ -234,7 +234,9 @@ def member_detail(request, pk):
             "shows_identity": member.shows_identity,
         },
     )
-    choices = _organisation_choices(user)
+    # Only organisations sitting in the viewer's scope take a transfer (not those merely serving it).
+    targets = set(services.visible_organisations(user).values_list("pk", flat=True))
+    choices = [(pk, label) for pk, label in _organisation_choices(user) if pk in targets]
     if member.organisation_id not in {pk for pk, _label in choices}:  # held outside the viewer's scope
         choices.insert(0, (member.organisation_id, member.organisation.name))
     form.fields["organisation_id"].choices = choices

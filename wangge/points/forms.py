@@ -1,5 +1,7 @@
 """Page forms. They only parse; the services check every rule and name the field at fault."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +22,7 @@ class RedeemForm(forms.Form):
 
 
 class TimeBankForm(forms.Form):
-    hours = forms.DecimalField(label=_("支取时长（小时）"), min_value=0, max_value=100, decimal_places=1)
+    hours = forms.DecimalField(label=_("支取时长（小时）"), min_value=Decimal("0.1"), max_value=100, decimal_places=1)
     service = forms.CharField(label=_("接受的服务"), max_length=100, help_text=_("如：陪诊、助餐、上门照料"))
     provider = forms.CharField(label=_("服务提供者（选填）"), max_length=50, required=False)
     token = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)

@@ -178,7 +178,9 @@ def redeem(*, actor, reward: Reward, account: Account, quantity=1, key: str = ""
     key = f"redeem:{key}" if key else f"redeem:{uuid.uuid4().hex}"
     earlier = Redemption.objects.filter(movement__key=key).select_related("movement").first()
     if earlier is not None:
-        return earlier
+        if earlier.account_id == account.pk and earlier.reward_id == reward.pk:
+            return earlier
+        raise Conflict(_("该业务编号已用于另一笔记账，请刷新页面后重新提交"), field="key")
     if account.kind not in (AccountKind.PERSON, AccountKind.UNIT):
         raise DomainError(_("只有个人和单位账户可以兑换"), field="account")
     # Stock first, by a conditional update: two counters selling the last item cannot both win.
@@ -245,7 +247,11 @@ def time_bank_withdraw(*, actor, account: Account, hours, service: str, provider
     key = f"timebank:{key}" if key else f"timebank:{uuid.uuid4().hex}"
     earlier = Movement.objects.filter(key=key).first()
     if earlier is not None:
-        return earlier
+        # The same form sent twice gives its withdrawal back; a key used for another account is
+        # a mistake to refuse, never a success that booked nothing.
+        if earlier.kind == MovementKind.TIME_BANK and earlier.entries.filter(account=account).exists():
+            return earlier
+        raise Conflict(_("该业务编号已用于另一笔记账，请刷新页面后重新提交"), field="key")
     if account.kind != AccountKind.PERSON:
         raise DomainError(_("只有个人账户存有时间银行时长"), field="account")
     issuing = ledger.house_account(ledger.community_of(account.region_key), AccountKind.ISSUING)

@@ -590,3 +590,25 @@ def test_a_member_who_leaves_stays_on_record_but_off_the_roll(approved, orgs, me
             organisation_id=orgs["grid"].pk, grid_code=A_GRID,
         )  # fmt: skip
     assert refused.value.field == "id_number" and Member.objects.filter(name="张党员").count() == 1
+
+
+def test_dissolving_hands_the_records_of_former_members_to_the_parent(orgs, people):
+    staff = people["community_a"]
+    branch = services.organisation_create(
+        actor=staff, name="老年党支部", kind="branch", region_code=A_GRID, parent_id=orgs["community"].pk
+    )
+    former = services.member_create(
+        actor=None, name="老党员", id_number=idn(77), joined_on="1970-07-01", organisation_id=branch.pk,
+        grid_code=A_GRID, in_service=True, employer_code=orgs["unit_a"].credit_code,
+    )  # fmt: skip
+    pending = services.registration_create(actor=None, community_code=A1, member_id=former.pk, grid_code=A_GRID)
+    services.member_leave(actor=staff, member=former, reason="deceased")
+    pending.refresh_from_db()
+    assert pending.status == "rejected" and "去世" in pending.reason  # nothing left waiting for them
+    with pytest.raises(Conflict):  # and it cannot be approved afterwards
+        services.registration_decide(actor=None, registration=pending, status="approved")
+    services.organisation_delete(actor=staff, organisation=branch)
+    former.refresh_from_db()
+    assert former.organisation == orgs["community"] and former.left_on is not None
+    event = AuditEvent.objects.get(verb="party.organisation.delete")
+    assert event.after == {"former_members_moved_to": orgs["community"].pk, "former_members": [former.pk]}

@@ -339,3 +339,19 @@ def test_a_member_leaves_the_roll_from_their_page_and_the_api(login, member_a, m
     assert answer.status_code == 200 and answer.json()["left_reason"] == "other"
     again = login("party_b").post(api, {"reason": "other"}, content_type="application/json")
     assert again.status_code == 409
+
+
+def test_staff_edit_a_resident_member_whose_organisation_lies_outside_their_scope(login, orgs):
+    member = services.member_create(
+        actor=None, name="外街道党员", id_number=idn(88), joined_on="2010-07-01",
+        organisation_id=orgs["unit_org_b"].pk, grid_code=A_GRID,
+    )  # fmt: skip
+    staff = login("community_a")
+    url = reverse("party:member", args=[member.pk])
+    page = staff.get(url).content.decode()
+    assert "乙街道科技公司" in page or orgs["unit_org_b"].name in page  # the current one stays selectable
+    form = {"status": "full", "post": "policy", "post_duty": "", "shows_identity": "on"}
+    response = staff.post(url, {**form, "organisation_id": orgs["unit_org_b"].pk})
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.post == "policy" and member.organisation == orgs["unit_org_b"]

@@ -163,3 +163,14 @@ def test_model_selections_need_a_basis(people, earner):
             basis="依据", account=earner,
         )  # fmt: skip
     assert error.value.field == "account"
+
+
+def test_a_counter_token_used_for_another_account_is_refused(people, towel, earner, residents):
+    services.redeem(actor=people["community_a"], reward=towel, account=earner, key="t9")
+    serve("s:9", resident_id=residents["a2"].pk)
+    other = Account.objects.get(resident=residents["a2"])
+    with pytest.raises(DomainError) as refused:
+        services.redeem(actor=people["community_a"], reward=towel, account=other, key="t9")
+    assert refused.value.field == "key"
+    other.refresh_from_db()
+    assert other.balance == 25 and Movement.objects.filter(kind="redemption").count() == 1

@@ -162,5 +162,6 @@ def test_the_yearly_command_scores_every_unit_once_and_bars_the_idle(units):
     assert units["shop"].booking_barred and not units["school"].booking_barred
     call_command("unit_scores", "--year", str(YEAR), stdout=StringIO())  # nothing changed: no new versions
     assert UnitScore.objects.count() == 3
-    with pytest.raises(CommandError, match="年度应在 2000 年到今年之间"):
-        call_command("unit_scores", "--year", "1800", stdout=StringIO())
+    for bad in ("1800", "0"):
+        with pytest.raises(CommandError, match="年度应在 2000 年到今年之间"):
+            call_command("unit_scores", "--year", bad, stdout=StringIO())

@@ -106,3 +106,14 @@ def test_the_account_page_and_the_api(people, saver):
     assert outsider.post(api, {"hours": 0.5, "service": "上门照料"}, content_type="application/json").status_code == 404
     saver.refresh_from_db()
     assert saver.hours == Decimal("0.5")
+
+
+def test_a_key_used_for_another_account_is_refused_not_answered_with_its_withdrawal(people, saver, residents):
+    withdraw(people, saver, key="form-9")
+    serve("s:2", resident_id=residents["a2"].pk, hours="2")
+    other = Account.objects.get(resident=residents["a2"])
+    with pytest.raises(DomainError) as refused:
+        withdraw(people, other, key="form-9")
+    assert refused.value.field == "key" and refused.value.status == 409
+    other.refresh_from_db()
+    assert other.hours == Decimal("2.0") and Movement.objects.filter(kind=MovementKind.TIME_BANK).count() == 1

@@ -80,6 +80,11 @@ def test_commit_writes_encrypted_people_linked_to_their_audited_import(users, ro
     client.force_login(users["gridworker_a"])
     page = client.get(reverse("registry:resident", args=[zhang.pk])).content.decode()
     assert f"Excel 导入（批次 #{job.pk}）" in page and reverse("sheets:job", args=[job.pk]) in page
+    # Import jobs are their uploader's: a colleague reads where the person came from, unlinked.
+    colleague = Client()
+    colleague.force_login(users["admin_a"])
+    page = colleague.get(reverse("registry:resident", args=[zhang.pk])).content.decode()
+    assert f"Excel 导入（批次 #{job.pk}）" in page and reverse("sheets:job", args=[job.pk]) not in page
 
 
 def test_reimporting_the_same_people_changes_nothing_and_updates_what_changed(users, rooms):

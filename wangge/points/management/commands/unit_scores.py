@@ -17,17 +17,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, year=None, **options):
         try:
-            year = parse_year(year or timezone.localdate().year - 1)
+            year = parse_year(year if year is not None else timezone.localdate().year - 1)
         except DomainError as error:
             raise CommandError(f"--year：{error.message}") from None
-        units = list(Unit.objects.order_by("pk").values_list("pk", flat=True))
+        units = list(Unit.objects.order_by("pk").values_list("pk", "name"))
         totals = {"scored": 0, "barred": 0, "honoured": 0}
-        # One transaction per unit (the service's own): a unit that fails does not undo the others.
-        for done, pk in enumerate(units, start=1):
+        failed = []
+        # One transaction per unit (the service's own): a unit that fails is reported and the run
+        # goes on, so one bad record does not leave the rest of the city unscored.
+        for done, (pk, name) in enumerate(units, start=1):
             try:
                 score = unit_score_compute(actor=None, unit=Unit(pk=pk), year=year)
-            except DomainError as error:
-                raise CommandError(f"年度 {year}：{error.message}") from None
+            except (DomainError, Unit.DoesNotExist) as error:
+                failed.append(f"{name}（#{pk}）：{getattr(error, 'message', None) or '单位已不存在'}")
+                continue
             totals["scored"] += 1
             totals["barred"] += score.total < BAR_BELOW
             totals["honoured"] += score.total > HONOUR_ABOVE
@@ -39,3 +42,5 @@ class Command(BaseCommand):
                 f"高于{HONOUR_ABOVE}分 {totals['honoured']} 个（列入表彰名单）。"
             )
         )
+        if failed:
+            raise CommandError(f"{len(failed)} 个单位未能评分：\n" + "\n".join(f"  {line}" for line in failed))
