@@ -270,13 +270,14 @@ def member_detail(request, pk):
 def member_leave(request, pk):
     member = selectors.member_get(user=request.user, pk=pk)
     form = MemberLeaveForm(request.POST)
-    data = form.cleaned_data if form.is_valid() else {"reason": request.POST.get("reason", ""), "on": "", "note": ""}
+    if not form.is_valid():  # a reason off the list or an overlong note: said as the service would
+        field, errors = next(iter(form.errors.items()))
+        messages.error(request, f"{form.fields[field].label}：{errors[0]}")
+        return redirect("party:member", pk=member.pk)
     try:
-        services.member_leave(actor=request.user, member=member, **data)
+        services.member_leave(actor=request.user, member=member, **form.cleaned_data)
     except DomainError as error:
-        if error.status in (403, 404):
-            raise
-        messages.error(request, error.message)
+        _refused(request, error)
     else:
         messages.success(request, _("%(name)s 已离开党员名册，记录保留") % {"name": member.name})
     return redirect("party:member", pk=member.pk)
@@ -307,9 +308,7 @@ def organisation_delete(request, pk):
     try:
         services.organisation_delete(actor=request.user, organisation=organisation)
     except DomainError as error:
-        if error.status in (403, 404):
-            raise
-        messages.error(request, error.message)
+        _refused(request, error)
         return redirect("party:organisation", pk=pk)
     messages.success(request, _("已撤销 %(name)s") % {"name": organisation.name})
     return redirect("party:organisation", pk=parent_id) if parent_id else redirect("party:tree")

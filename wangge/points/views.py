@@ -60,6 +60,13 @@ def _refusal(request, error: DomainError) -> None:
     messages.error(request, error.message)
 
 
+def _form_refusal(request, form) -> None:
+    """A counter form that did not parse: its first error, named by its field, as a message."""
+    field, errors = next(iter(form.errors.items()))
+    label = form.fields[field].label if field in form.fields else ""
+    messages.error(request, f"{label}：{errors[0]}" if label else errors[0])
+
+
 def _download(name: str, data: bytes) -> HttpResponse:
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
@@ -225,9 +232,7 @@ def account_redeem(request, pk):
         if form is None:
             messages.error(request, _("该账户不能兑换"))
         else:
-            field, errors = next(iter(form.errors.items()))
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}：{errors[0]}" if label else errors[0])
+            _form_refusal(request, form)
         return redirect("points:account_detail", pk=account.pk)
     try:
         reward = selectors.reward_get(user=request.user, pk=form.cleaned_data["reward"])
@@ -254,9 +259,7 @@ def account_time_bank(request, pk):
     require(request.user, RUN_REWARDS)
     form = TimeBankForm(request.POST)
     if not form.is_valid():
-        field, errors = next(iter(form.errors.items()))
-        label = form.fields[field].label if field in form.fields else ""
-        messages.error(request, f"{label}：{errors[0]}" if label else errors[0])
+        _form_refusal(request, form)
         return redirect("points:account_detail", pk=account.pk)
     data = form.cleaned_data
     try:
@@ -269,9 +272,7 @@ def account_time_bank(request, pk):
             key=data["token"],
         )
     except DomainError as error:
-        if error.status == 403:
-            raise
-        messages.error(request, error.message)
+        _refusal(request, error)
     else:
         messages.success(request, _("已支取：%(label)s") % {"label": movement.label})
     return redirect("points:account_detail", pk=account.pk)
