@@ -14,7 +14,6 @@ someone allowed to see it and records why.
 import base64
 import binascii
 import hashlib
-import hmac
 import os
 from functools import lru_cache
 from typing import NamedTuple
@@ -119,9 +118,30 @@ def decrypt_bytes(blob: bytes, bound_to: bytes | None = None) -> bytes:
         raise InvalidToken from None
 
 
+def _index_states() -> tuple:
+    """HMAC-SHA256 (RFC 2104) with the index key, its two keyed SHA-256 states computed once:
+    copying them costs less than half of `hmac.digest`, which sets the key up on every call —
+    and an import computes two blind indexes for each of 100,000 rows."""
+    try:
+        return _current["index_states"]
+    except KeyError:
+        key = _index_key()
+        if len(key) > 64:  # SHA-256's block size
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
+        outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
+        _current["index_states"] = (inner, outer)
+        return inner, outer
+
+
 def blind_index(value: str) -> str:
-    normalised = value.strip().upper()
-    return hmac.digest(_index_key(), normalised.encode(), "sha256").hex()
+    inner, outer = _index_states()
+    inner = inner.copy()
+    inner.update(value.strip().upper().encode())
+    outer = outer.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()
 
 
 def mask_id_number(value: str) -> str:

@@ -14,6 +14,7 @@ event each; changed rows are audited one by one.
 """
 
 import datetime
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -36,6 +37,7 @@ from wangge.sheets.spec import (
     LedgerSpec,
     Plan,
     Row,
+    StaleRows,
     choice,
     date,
     digits,
@@ -518,6 +520,88 @@ def _write_new(ctx: Context, new: list[Plan]) -> None:
     bulk.insert_rows(Residence, RESIDENCE_FIELDS, stays, adapted=True)
 
 
+def stage(ctx: Context, new: list[Plan]) -> list[tuple]:
+    """The dry run's new people as they will be stored, in the order of STAGED_FIELDS (sorted by
+    blind index, which keeps the unique index's pages warm when they go in): ID number and phone
+    already encrypted, indexed and masked, dates as day numbers. A blank move-in date stays None:
+    it becomes the day of the commit."""
+    encrypt, mask_id, protect_phone = pii.encrypt, pii.mask_id_number, pii.protect_phone
+    new.sort(key=lambda plan: plan.row.values["_index"])
+    staged = []
+    append = staged.append
+    for plan in new:
+        number, birth, gender, phone, household_pk, region_key, _moved_in = plan.data
+        values = plan.row.values
+        moved_in = values["moved_in"]
+        append(
+            (
+                values["name"],
+                encrypt(number),
+                values["_index"],
+                mask_id(number),
+                "" + gender,
+                birth.toordinal(),
+                *protect_phone(phone),
+                household_pk,
+                region_key,
+                "" + values["kind"],
+                moved_in.toordinal() if moved_in is not None else None,
+                values["origin"] or "",
+                values["note"] or "",
+            )
+        )
+    return staged
+
+
+STAGED_FIELDS = INSERT_FIELDS[2:15] + INSERT_FIELDS[16:18]  # name … moved_in, origin, note
+_HOUSEHOLD, _REGION, _BIRTH, _MOVED = map(STAGED_FIELDS.index, ("household", "region_key", "birth_date", "moved_in"))
+
+
+def write_staged(ctx: Context, staged: list[tuple]) -> None:
+    """Insert the people `stage` built at the dry run, with their first residence, after checking
+    what can have changed since: every household still exists, in the same region, inside the
+    uploader's scope as it is now (else StaleRows). Someone registered meanwhile with one of
+    these ID numbers trips the unique blind index (IntegrityError). Either way nothing stays
+    written and the commit checks the file again, row by row."""
+    scope = ctx.scope_key
+    households = {row[_HOUSEHOLD]: row[_REGION] for row in staged}
+    if not all(key.startswith(scope) for key in set(households.values())):
+        raise StaleRows
+    found = dict(bulk.rows_in(Household, "id", sorted(households), ("id", "region_key")))
+    if found != households:
+        raise StaleRows
+    now = timezone.now()
+    stamp = bulk.adapter(Resident, "created_at")(now)
+    adapt_date = bulk.adapter(Resident, "birth_date")
+    days = {None: adapt_date(ctx.today)}
+
+    def as_date(day):
+        try:
+            return days[day]
+        except KeyError:
+            days[day] = adapted = adapt_date(datetime.date.fromordinal(day))
+            return adapted
+
+    job_pk = ctx.job.pk
+    rows = [
+        (stamp, stamp, *row[:_BIRTH], as_date(row[_BIRTH]), *row[_BIRTH + 1 : _MOVED], as_date(row[_MOVED]))
+        + (None, row[-2], row[-1], job_pk)  # left_on, origin, note, import_job
+        for row in staged
+    ]
+    ids = bulk.insert_with_ids(Resident, INSERT_FIELDS, rows, key="id_index", adapted=True)
+    del rows
+    # The first residences straight from the rows just written: nothing to send per row.
+    bulk.copy_rows(
+        Residence,
+        RESIDENCE_FIELDS,
+        Resident,
+        ("id", "household", "region_key", "moved_in"),
+        constants=(MoveReason.REGISTERED, None, "", getattr(ctx.actor, "pk", None), IMPORT_NOTE, stamp),
+        where={"import_job": job_pk},
+        pk_range=(min(ids), max(ids)),
+    )
+
+
 def _write_moves(ctx: Context, moves: list[Plan]) -> None:
     """Moves and returns, through the same services as the resident page (few in a typical file)."""
     if not moves:
@@ -610,6 +694,9 @@ RESIDENTS = register(
         prepare=prepare,
         check=check,
         write=write,
+        stage=stage,
+        write_staged=write_staged,
+        staged_order=operator.itemgetter(STAGED_FIELDS.index("id_index")),
         export=export,
         export_count=export_count,
         audit_verb="resident.import",

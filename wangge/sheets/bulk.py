@@ -137,6 +137,40 @@ def insert_with_ids(
     return [found[row[position]] for row in rows]
 
 
+def copy_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    source: type[models.Model],
+    source_fields: Sequence[str],
+    *,
+    constants: Sequence = (),
+    where: dict,
+    pk_range: tuple[int, int],
+) -> None:
+    """INSERT INTO model (fields) SELECT source_fields, constants FROM source WHERE each `where`
+    column equals its value and the source's pk lies in pk_range: rows derived from rows just
+    written, without sending anything per row. `fields` names the source columns' targets first,
+    then the constants' (already adapted, like `insert_rows` values)."""
+    connection = _connection()
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(_quoted(connection, model, name) for name in fields)
+    selected = [_quoted(connection, source, name) for name in source_fields]
+    for name in fields[len(source_fields) :]:
+        # PostgreSQL would take an untyped parameter in a SELECT list for text; SQLite must not
+        # cast at all (CAST(... AS date) makes a number there).
+        cast = connection.vendor == "postgresql"
+        selected.append(f"CAST(%s AS {model._meta.get_field(name).db_type(connection)})" if cast else "%s")
+    conditions = [f"{_quoted(connection, source, name)} = %s" for name in where]
+    pk = connection.ops.quote_name(source._meta.pk.column)
+    sql = (
+        f"INSERT INTO {table} ({columns}) SELECT {', '.join(selected)} "
+        f"FROM {connection.ops.quote_name(source._meta.db_table)} "
+        f"WHERE {' AND '.join(conditions)} AND {pk} BETWEEN %s AND %s ORDER BY {pk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*constants, *where.values(), *pk_range])
+
+
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence]) -> None:
     """UPDATE … SET fields WHERE pk: each tuple holds the new values in the order of `fields`,
     then the primary key."""
@@ -206,4 +240,4 @@ def pks_by(model: type[models.Model], field: str, values: Sequence) -> dict:
     return dict(rows_in(model, field, values, [field, model._meta.pk.name]))
 
 
-__all__ = ["adapter", "insert_rows", "insert_with_ids", "update_rows", "rows_in", "pks_by", "roomy_cache"]
+__all__ = ["adapter", "insert_rows", "insert_with_ids", "copy_rows", "update_rows", "rows_in", "pks_by", "roomy_cache"]

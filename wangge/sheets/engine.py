@@ -7,23 +7,26 @@ Python over calamine's lists, each ledger loads what rows refer to in a few quer
 (`prepare`), and rows are written in bulk by the ledger's `write`. A dry run without cell errors
 hands back its parsed cell values (`CheckedRows`), which the services keep for the commit:
 `commit_checked` then skips reading and parsing the workbook and runs only the ledger's
-`prepare` and `check` again, against the database as it is at the commit.
+`prepare` and `check` again, against the database as it is at the commit. A ledger with `stage`
+also has its new rows built at the dry run (encrypted, indexed) and written at the commit by
+`write_staged`, which checks in the database what can have changed since.
 """
 
 import datetime
 import gc
+import os
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from wangge.core import audit
 
-from . import bulk, reader
-from .spec import NEW, UNCHANGED, UPDATED, CellError, Context, LedgerSpec, Plan, Row
+from . import bulk, parallel, reader
+from .spec import NEW, UNCHANGED, UPDATED, CellError, Context, LedgerSpec, Plan, Row, StaleRows
 
 FIRST_ERRORS = 100
 Progress = Callable[[str, int, int], None]
@@ -44,6 +47,12 @@ class Outcome:
     # The dry run's parsed cells (see `checked_rows`), when no cell had an error: what the commit
     # may reuse instead of reading and parsing the file again.
     checked: "CheckedRows | None" = None
+    staged_count: int = 0  # rows written from the dry run's staged tuples (not in `rows`)
+
+    @property
+    def total(self) -> int:
+        """Data rows of the file."""
+        return len(self.rows) + self.staged_count
 
     def first_errors(self, limit: int = FIRST_ERRORS) -> list[dict]:
         listed = []
@@ -192,6 +201,9 @@ class CheckedRows:
 
     fields: tuple[str, ...]
     rows: list[tuple[int, tuple]]
+    # The ledger's `stage` tuples of the rows that were new at the dry run (those rows are not in
+    # `rows`): written by its `write_staged` at the commit.
+    staged: list[tuple] = field(default_factory=list)
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
@@ -242,13 +254,68 @@ def rebuilt_rows(spec: LedgerSpec, checked: CheckedRows) -> list[Row]:
 
 def _dry_run(spec: LedgerSpec, ctx: Context, data: bytes, progress: Progress) -> Outcome:
     outcome, clock = _read(spec, data, progress)
-    if not any(row.errors for row in outcome.rows):
+    clean = not any(row.errors for row in outcome.rows)
+    if clean and spec.stage is None:
         outcome.checked = checked_rows(spec, outcome.rows)  # before `check` adds its own values
         clock.lap("keep")
+    if spec.stage is not None:
+        return _dry_run_staged(spec, ctx, outcome, clock, progress, clean=clean)
     # A ledger that checks by writing applies each row through its services and undoes it.
     outcome.plans = _check_rows(spec, ctx, outcome.rows, progress, undo_each=spec.checks_by_writing)
     clock.lap("check")
     _count(outcome)
+    return outcome
+
+
+def _dry_run_staged(
+    spec: LedgerSpec, ctx: Context, outcome: Outcome, clock: _Clock, progress: Progress, *, clean: bool
+) -> Outcome:
+    """The dry run of a ledger with `stage`: each row is checked and each new one staged (its
+    personal data sealed), half of the rows in a second process when the file is large (see
+    parallel.py); then the staged rows and the other rows' cells are kept for the commit."""
+    good = [row for row in outcome.rows if not row.errors]
+    lookups = spec.prepare(ctx, good)
+    clock.lap("prepare")
+    total = len(good)
+    here = os.getpid()  # progress is written by this process only: the child has no database
+
+    def work(rows: list[Row]) -> tuple[list, list]:
+        """(per row: its outcome, or its errors), and the staged tuples of the new rows."""
+        marks, new = [], []
+        for done, row in enumerate(rows, start=1):
+            plan = spec.check(ctx, row, lookups)
+            if row.errors or plan is None:
+                marks.append(list(row.errors or ()))
+            else:
+                marks.append(plan.outcome)
+                if plan.outcome == NEW:
+                    new.append(plan)
+            if done % 5000 == 0 and os.getpid() == here:
+                progress("check", done * total // len(rows), total)  # halves run at about one pace
+        return marks, spec.stage(ctx, new) if new else []
+
+    first, second = parallel.in_halves(work, good)
+    clock.lap("check")
+    marks, staged = first
+    if second:
+        marks, staged = marks + second[0], staged + second[1]
+        if spec.staged_order is not None:
+            staged.sort(key=spec.staged_order)
+    plans, new_numbers = [], set()
+    for row, mark in zip(good, marks):
+        if mark.__class__ is list:
+            row.errors = [tuple(error) for error in mark] if row.errors is None else row.errors
+        else:
+            plans.append(Plan(row, mark))
+            if mark == NEW:
+                new_numbers.add(row.number)
+    outcome.plans = plans
+    _count(outcome)
+    if clean and not outcome.counts["errors"]:
+        outcome.checked = checked_rows(spec, [row for row in outcome.rows if row.number not in new_numbers])
+        if outcome.checked is not None:
+            outcome.checked.staged = staged
+        clock.lap("keep")
     return outcome
 
 
@@ -291,22 +358,38 @@ def commit_checked(
     checked again inside the transaction, as `commit` does. Returns None, with nothing written,
     when a row fails now: the caller then runs `commit` on the file itself, whose outcome carries
     the cells the error report needs."""
+    staged = checked.staged
+    if staged and (spec.write_staged is None or job is None):
+        return None
     with no_cyclic_gc():
         ctx.committing = True
         ctx.job = job
         clock = _Clock()
         rows = rebuilt_rows(spec, checked)
-        outcome = Outcome(sheet=None, rows=rows, timings=clock.timings)
+        outcome = Outcome(sheet=None, rows=rows, timings=clock.timings, staged_count=len(staged))
         clock.lap("rows")
         progress("write", 0, 0)
-        with transaction.atomic():
-            outcome.plans = _check_rows(spec, ctx, rows, _no_progress)
-            _count(outcome)
-            clock.lap("check")
-            if outcome.counts["errors"]:
-                transaction.set_rollback(True)
-                return None
-            _write(spec, ctx, outcome, job, clock)
+        try:
+            with transaction.atomic():
+                outcome.plans = _check_rows(spec, ctx, rows, _no_progress)
+                _count(outcome)
+                clock.lap("check")
+                if outcome.counts["errors"]:
+                    transaction.set_rollback(True)
+                    return None
+                if staged:
+                    if len(staged) > 10_000:
+                        bulk.roomy_cache()
+                    spec.write_staged(ctx, staged)
+                    outcome.counts[NEW] += len(staged)
+                    clock.lap("write_staged")
+                _write(spec, ctx, outcome, job, clock)
+        except (StaleRows, IntegrityError):
+            # Something the staged rows rely on changed since the dry run (someone registered
+            # meanwhile, a household gone): nothing stays written; the file is checked again.
+            if not staged:
+                raise
+            return None
         clock.lap("transaction_commit")
         return outcome
 
@@ -343,7 +426,7 @@ def _write_events(spec: LedgerSpec, ctx: Context, changed: list[Plan], outcome: 
         target_id=str(job.pk) if job is not None else "",
         target_label=f"{spec.title} {ctx.note}",
         scope_key=ctx.scope_key,
-        after={"ledger": spec.name, "rows": len(outcome.rows), **outcome.counts},
+        after={"ledger": spec.name, "rows": outcome.total, **outcome.counts},
         note=ctx.note,
     )
 

@@ -102,7 +102,7 @@ def _discard(name: str) -> None:
 # the key, does not open, and the commit then reads the uploaded file itself, as it does when the
 # blob is missing or its columns no longer match the ledger's.
 
-_CHECKED_FORMAT = "checked-rows-1"
+_CHECKED_FORMAT = "checked-rows-2"
 
 
 def _binding(job: ImportJob) -> bytes:
@@ -112,7 +112,7 @@ def _binding(job: ImportJob) -> bytes:
 def _store_checked(job: ImportJob, checked: "engine.CheckedRows") -> str:
     # marshal, not pickle: plain values only, and reading it back never runs code, even if the key
     # that authenticates it leaked.
-    blob = marshal.dumps((checked.fields, checked.rows))
+    blob = marshal.dumps((checked.fields, checked.rows, checked.staged))
     sealed = pii.encrypt_bytes(blob, bound_to=_binding(job))
     return default_storage.save(f"imports/{job.pk}/checked.bin", ContentFile(sealed))
 
@@ -129,12 +129,13 @@ def _load_checked(job: ImportJob, spec: LedgerSpec) -> "engine.CheckedRows | Non
         return None
     try:
         with engine.no_cyclic_gc():  # 100,000 tuples at once: see engine.no_cyclic_gc
-            fields, rows = marshal.loads(blob)  # authenticated above: written by this code for this job and file
+            # Authenticated above: written by this code for this job and file.
+            fields, rows, staged = marshal.loads(blob)
     except (ValueError, EOFError, TypeError):
         return None
     if tuple(fields) != tuple(column.field for column in spec.columns):
         return None  # the ledger's columns changed since the dry run
-    return engine.CheckedRows(tuple(fields), rows)
+    return engine.CheckedRows(tuple(fields), rows, staged)
 
 
 # ---- import ---------------------------------------------------------------------------------------
@@ -274,7 +275,7 @@ def run_job(*, job_id: int, commit: bool, data: bytes | None = None) -> ImportJo
         return _finish(
             job, JobStatus.FAILED, code="failed", message=_("导入过程中出错，未写入任何数据：请稍后重试或联系管理员")
         )
-    job.rows = len(outcome.rows)
+    job.rows = outcome.total
     job.new, job.updated, job.unchanged = (outcome.counts[k] for k in (engine.NEW, engine.UPDATED, engine.UNCHANGED))
     job.errors = outcome.counts["errors"]
     job.first_errors = outcome.first_errors()

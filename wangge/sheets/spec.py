@@ -24,6 +24,12 @@ from wangge.core.validators import check_credit_code, check_id_number, check_mob
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
 
 
+class StaleRows(Exception):
+    """Raised by a ledger's `write_staged` when the database changed since the dry run in a way
+    that concerns the staged rows (a household gone, the scope narrowed): the commit writes
+    nothing and checks the file again row by row, so the uploader gets the usual error report."""
+
+
 class CellError(Exception):
     """A cell's value is unusable. The message says why; the engine adds the row and the column."""
 
@@ -281,6 +287,17 @@ class LedgerSpec:
     # True when `check` applies each row through the ledger's own services (see rowwise.py): the
     # dry run then rolls each row back as soon as it is checked, so it still writes nothing.
     checks_by_writing: bool = False
+    # Optional, for ledgers whose new rows are costly to build (encryption, blind indexes): `stage`
+    # turns the dry run's NEW plans into plain tuples (str, int, None: what `marshal` stores) that
+    # are kept, sealed, for the commit, which hands them to `write_staged` instead of parsing and
+    # checking those rows again in Python. `write_staged` re-checks in the database whatever can
+    # have changed since the dry run — the scope, the rows they refer to, uniqueness through the
+    # table's constraints — and raises `StaleRows` (or lets the IntegrityError out) when anything
+    # has: the commit then writes nothing and goes through the file again. A ledger with `stage`
+    # must not change its column values in `check`: the other rows are kept as checked.
+    stage: Callable[[Context, list[Plan]], list[tuple]] | None = None
+    write_staged: Callable[[Context, list[tuple]], None] | None = None
+    staged_order: Callable[[tuple], Any] | None = None  # the order `stage` sorts its tuples in, if any
     # False for a ledger that is only exported (door-knock visits are recorded on their form, with
     # the three ledgers they update): no template, no upload; prepare/check/write may be None.
     importable: bool = True
@@ -309,6 +326,8 @@ def register(spec: LedgerSpec) -> LedgerSpec:
         raise ValueError(f"ledger {spec.name!r}: key_field {spec.key_field!r} is not a column")
     if spec.importable and not all(callable(f) for f in (spec.prepare, spec.check, spec.write)):
         raise ValueError(f"ledger {spec.name!r}: an importable ledger needs prepare, check and write")
+    if (spec.stage is None) != (spec.write_staged is None) or (spec.stage and spec.checks_by_writing):
+        raise ValueError(f"ledger {spec.name!r}: stage and write_staged go together, and not with checks_by_writing")
     headers = [h for column in spec.columns for h in (column.header, *column.aliases)]
     if len(headers) != len(set(headers)):
         raise ValueError(f"ledger {spec.name!r}: two columns share a header")

@@ -59,6 +59,16 @@ def test_blind_index_is_the_same_hmac_as_before(settings):
     assert pii.blind_index(NUMBER) != expected
 
 
+@pytest.mark.parametrize("length", [1, 31, 64, 65, 200])
+def test_blind_index_is_rfc_2104_hmac_for_keys_of_any_length(settings, length):
+    # The index keeps SHA-256's keyed states instead of calling hmac per value; keys longer than
+    # the block are hashed first, shorter ones padded, exactly as the standard says.
+    settings.PII_INDEX_KEY = ("k3y-" * 60)[:length]
+    for value in (NUMBER, "13800138000", "x", "身份证"):
+        expected = hmac.new(settings.PII_INDEX_KEY.encode(), value.upper().encode(), hashlib.sha256).hexdigest()
+        assert pii.blind_index(value) == expected
+
+
 def test_files_are_sealed_and_checked():
     blob = pii.encrypt_bytes(b"PK\x03\x04 workbook")
     assert b"workbook" not in blob and pii.decrypt_bytes(blob) == b"PK\x03\x04 workbook"

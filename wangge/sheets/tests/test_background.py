@@ -42,7 +42,7 @@ def test_a_large_file_is_checked_and_written_by_the_worker(users, rooms, setting
     job.refresh_from_db()
     assert job.status == JobStatus.READY, (job.status, job.message, job.first_errors[:3])
     assert job.task_id and job.new == 300 and job.progress_done == job.progress_total == 300
-    assert set(job.timings) == {"read", "cells", "keep", "check", "store_checked"}
+    assert set(job.timings) == {"read", "cells", "prepare", "check", "keep", "store_checked"}
     with django_capture_on_commit_callbacks(execute=True):
         job = services.import_commit(actor=users["gridworker_a"], job=job)
         assert job.status == JobStatus.QUEUED
