@@ -246,4 +246,7 @@ WANGGE_IMPORT_MAX_ROWS = int(os.environ.get("WANGGE_IMPORT_MAX_ROWS", "200000"))
 WANGGE_IMPORT_MAX_BYTES = int(os.environ.get("WANGGE_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 WANGGE_IMPORT_INLINE_BYTES = int(os.environ.get("WANGGE_IMPORT_INLINE_BYTES", str(256 * 1024)))
 WANGGE_IMPORT_KEEP_HOURS = int(os.environ.get("WANGGE_IMPORT_KEEP_HOURS", "72"))
+# A large file's rows are checked in two processes (a forked child; docs/excel.md). 1: one process.
+WANGGE_IMPORT_PROCESSES = int(os.environ.get("WANGGE_IMPORT_PROCESSES", "2"))
+WANGGE_IMPORT_PARALLEL_MIN_ROWS = int(os.environ.get("WANGGE_IMPORT_PARALLEL_MIN_ROWS", "20000"))
 WANGGE_EXPORT_MAX_ROWS = int(os.environ.get("WANGGE_EXPORT_MAX_ROWS", "200000"))
