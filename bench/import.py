@@ -12,13 +12,16 @@ Measured (nothing here asserts on timings):
 
 - raw read: python-calamine opening the same file and reading the sheet into Python lists
   (`to_python`), best of 3 — the floor any import of this file has to pay;
+- raw write: SQLite alone writing the rows the commit wrote (see `raw_write`) — the floor of
+  writing them;
 - dry run: `services.import_upload` as the upload page and API call it (read, check every
-  cell, duplicates, households and people looked up in the database, counts; the parsed rows are
-  kept, sealed, for the commit), nothing written to the ledger;
-- commit: `services.import_commit`, which takes the dry run's parsed rows, checks every row
-  again against the database as it is now, then writes all rows (encrypting ID numbers and
-  phones, blind indexes, first residences, each new row naming its import job) and the import's
-  audit event, in one transaction.
+  cell, duplicates, households and people looked up in the database, each row checked and each
+  new person staged — encrypted, indexed, masked — half of the rows in a forked second process;
+  counts; the staged rows are kept, sealed, for the commit), nothing written to the ledger;
+- commit: `services.import_commit`, which opens the staged rows, checks their households again
+  (still there, inside the scope), inserts them (the unique blind index refuses anyone registered
+  meanwhile), copies their first residences from them, and writes the import's audit event, in one
+  transaction.
 
 Because the commit relies on the dry run's parsing, "validation + commit" — the `rows_per_s`
 figure — is the dry run plus the commit; each phase is reported on its own as well.
