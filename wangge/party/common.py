@@ -2,13 +2,14 @@
 organisations inside the actor's scope, and turning model validation into named-field errors."""
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from wangge.core.errors import DomainError, NotFound, validation_error_to_domain
 from wangge.core.scope import in_scope
+from wangge.core.validators import parse_hours
 from wangge.regions.models import Level, Region
 
 
@@ -24,15 +25,7 @@ def choice(value, choices, field: str, label: str) -> str:
 
 
 def hours(value, field: str = "hours") -> Decimal:
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise DomainError(_("服务时长应为数字，如 2 或 1.5"), field=field) from None
-    if not amount.is_finite() or amount < 0 or amount > 24:
-        raise DomainError(_("服务时长应在0到24小时之间"), field=field)
-    if amount != amount.quantize(Decimal("0.1")):
-        raise DomainError(_("服务时长最多保留一位小数"), field=field)
-    return amount.quantize(Decimal("0.1"))
+    return parse_hours(value, field, label=_("服务时长"), minimum=Decimal(0), maximum=Decimal(24))
 
 
 def date(value, field: str, label: str) -> datetime.date:

@@ -16,7 +16,7 @@ from wangge.accounts.roles import EDIT_POINT_RULES, RUN_REWARDS, SELECT_MODELS, 
 from wangge.core import audit
 from wangge.core.errors import Conflict, DomainError, NotFound
 from wangge.core.scope import in_scope
-from wangge.core.validators import parse_text
+from wangge.core.validators import parse_hours, parse_text
 from wangge.party.contracts import ActivityType
 
 from . import ledger
@@ -93,12 +93,7 @@ def credit_service(
         return None
     if activity_type not in ActivityType.values:
         raise DomainError(_("未知的活动类型：%(t)s") % {"t": activity_type}, field="activity_type")
-    try:
-        hours = Decimal(str(hours)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
-    except InvalidOperation:
-        raise DomainError(_("服务时长应为数字"), field="hours") from None
-    if hours < 0 or hours > 24:
-        raise DomainError(_("服务时长应在 0 到 24 小时之间"), field="hours")
+    hours = parse_hours(hours, "hours", label=_("服务时长"), minimum=Decimal(0), maximum=Decimal(24))
     resident = Resident.objects.filter(pk=resident_id).first() if resident_id else None
     user = (
         User.objects.select_related("scope_region", "scope_department").filter(pk=user_id).first() if user_id else None
@@ -224,16 +219,6 @@ def redeem(*, actor, reward: Reward, account: Account, quantity=1, key: str = ""
     return redemption
 
 
-def _withdrawn_hours(value) -> Decimal:
-    try:
-        hours = Decimal(str(value).strip()).quantize(ONE_DECIMAL, ROUND_HALF_UP)
-    except (InvalidOperation, ValueError):
-        raise DomainError(_("支取时长应为数字，如 2 或 1.5"), field="hours") from None
-    if not hours.is_finite() or not Decimal("0.1") <= hours <= Decimal(100):
-        raise DomainError(_("支取时长应在 0.1 到 100 小时之间"), field="hours")
-    return hours
-
-
 @transaction.atomic
 def time_bank_withdraw(*, actor, account: Account, hours, service: str, provider: str = "", key: str = "") -> Movement:
     """A person draws on the hours they banked (时间银行): the service they now receive (an escort
@@ -241,7 +226,7 @@ def time_bank_withdraw(*, actor, account: Account, hours, service: str, provider
     Only what is banked can be drawn; the same `key` (the form's token) twice books once."""
     require(actor, RUN_REWARDS)
     _check_scope(actor, account.region_key, _("积分账户"))
-    hours = _withdrawn_hours(hours)
+    hours = parse_hours(hours, "hours", label=_("支取时长"), minimum=Decimal("0.1"), maximum=Decimal(100))
     service = parse_text(service, "service", 100, label=_("接受的服务"), required=True, min_length=2)
     provider = parse_text(provider, "provider", 50, label=_("服务提供者"))
     key = f"timebank:{key}" if key else f"timebank:{uuid.uuid4().hex}"

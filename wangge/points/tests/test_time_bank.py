@@ -56,8 +56,9 @@ def test_no_more_than_was_banked_and_nothing_half_written(people, saver):
     ("fields", "field", "message"),
     [
         ({"hours": "两小时"}, "hours", "支取时长应为数字"),
-        ({"hours": "0"}, "hours", "0.1 到 100"),
-        ({"hours": "NaN"}, "hours", "0.1 到 100"),
+        ({"hours": "0"}, "hours", "0.1到100"),
+        ({"hours": "1.25"}, "hours", "最多保留一位小数"),
+        ({"hours": "NaN"}, "hours", "0.1到100"),
         ({"service": " "}, "service", "请填写接受的服务"),
         ({"provider": "长" * 51}, "provider", "不能超过50个字"),
     ],
