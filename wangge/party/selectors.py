@@ -49,6 +49,24 @@ def visible_organisations(*, user) -> QuerySet:
     )
 
 
+def organisations_sitting_in_scope(*, user) -> QuerySet:
+    """Organisations whose own place lies in the user's scope: those a member can be transferred
+    to from here (not those that merely serve a region of it)."""
+    key = scope_key_of(user)
+    if key is None or not user.can(VIEW_PARTY):
+        return Organisation.objects.none()
+    return Organisation.objects.filter(region_key__startswith=key)
+
+
+def organisations_just_above_scope(*, user) -> QuerySet:
+    """The street's and the community's organisations above the user's scope: a community's
+    staff hang their branches under the street's 党工委, a grid's under the community's."""
+    key = scope_key_of(user)
+    if key is None or not user.can(VIEW_PARTY):
+        return Organisation.objects.none()
+    return Organisation.objects.filter(region_key__in={key[:9], key[:12]} - {key})
+
+
 def organisation_get(*, user, pk: int) -> Organisation:
     require(user, VIEW_PARTY)
     return get_or_404(visible_organisations(user=user), pk=pk)

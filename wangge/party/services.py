@@ -59,15 +59,6 @@ KIND_LEVELS = {
 ALL_PLACES = (Level.STREET, Level.COMMUNITY, Level.GRID, Level.MICROGRID)
 
 
-def visible_organisations(actor):
-    """Organisations sitting in the actor's scope (the system sees all)."""
-    organisations = Organisation.objects.all()
-    if actor is None:
-        return organisations
-    key = actor.scope_key if actor.is_authenticated else None
-    return organisations.filter(region_key__startswith=key) if key else organisations.none()
-
-
 def _organisation(actor, pk, *, field: str, ancestors_too: bool = False) -> Organisation:
     """An organisation in the actor's scope; with `ancestors_too`, also one above it (a
     community's staff hang their branches under the street's 党工委)."""

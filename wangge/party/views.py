@@ -109,7 +109,7 @@ def organisation_create(request):
     form = OrganisationForm(request.POST or None, initial={"region_code": request.GET.get("region", "")})
     scope = scope_key_of(request.user) or "-"
     # Parents may sit above the user's scope: a community's staff hang branches under the street's 党工委.
-    above = services.visible_organisations(None).filter(region_key__in={scope[:9], scope[:12]} - {scope})
+    above = selectors.organisations_just_above_scope(user=request.user)
     form.fields["parent_id"].choices = (
         [("", "—")] + [(o.pk, o.name) for o in above] + _organisation_choices(request.user)
     )
@@ -235,7 +235,7 @@ def member_detail(request, pk):
         },
     )
     # Only organisations sitting in the viewer's scope take a transfer (not those merely serving it).
-    targets = set(services.visible_organisations(user).values_list("pk", flat=True))
+    targets = set(selectors.organisations_sitting_in_scope(user=user).values_list("pk", flat=True))
     choices = [(pk, label) for pk, label in _organisation_choices(user) if pk in targets]
     if member.organisation_id not in {pk for pk, _label in choices}:  # held outside the viewer's scope
         choices.insert(0, (member.organisation_id, member.organisation.name))
