@@ -463,12 +463,9 @@ def member_leave(*, actor, member: Member, reason: str, on=None, note: str = "")
         (ReportingStatus.PENDING, ReportingStatus.REJECTED),
     )
     for current, to in closing:
-        for registration in member.registrations.filter(status=current):
-            registration_decide(
-                actor=None,
-                registration=registration,
-                status=to,
-                reason=note or _("党员已离开名册（%(r)s）") % {"r": LeftReason(reason).label},
+        for registration in member.registrations.select_for_update().filter(status=current):
+            _registration_move(
+                registration, to, note or _("党员已离开名册（%(r)s）") % {"r": LeftReason(reason).label}, actor=actor
             )
     audit.record(
         actor=actor,
@@ -610,6 +607,13 @@ def registration_decide(*, actor, registration: Registration, status: str, reaso
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if actor is not None and not in_scope(actor, registration.region_key):
         raise common.not_found(_("报到记录"))
+    return _registration_move(registration, status, reason, actor=actor)
+
+
+def _registration_move(registration: Registration, status: str, reason: str, *, actor) -> Registration:
+    """Move a locked registration along REGISTRATION_TRANSITIONS, recorded as the actor's doing.
+    Callers have checked who may: `registration_decide` the approver, `member_leave` the staff
+    taking the member off the roll (whose registrations may lie in another community)."""
     move = (registration.status, status)
     if move not in REGISTRATION_TRANSITIONS:
         raise Conflict(

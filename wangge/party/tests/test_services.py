@@ -573,6 +573,11 @@ def test_a_member_who_leaves_stays_on_record_but_off_the_roll(approved, orgs, me
     assert list(selectors.member_list(user=staff, status="left")) == [member_a]
     approved["member"].refresh_from_db()
     assert approved["member"].status == "ended" and approved["member"].reason == "成都市某区税务局党支部"
+    # Ended by the staff who recorded the leave, and audited as theirs.
+    assert approved["member"].decided_by == staff
+    ended = AuditEvent.objects.get(verb__startswith="party.registration.", target_id=str(approved["member"].pk),
+                                   after__status="ended")  # fmt: skip
+    assert ended.actor == staff
     event = AuditEvent.objects.get(verb="party.member.leave")
     assert event.after == {"left_on": timezone.localdate().isoformat(), "left_reason": "transferred_out",
                            "left_note": "成都市某区税务局党支部"}  # fmt: skip
