@@ -5,7 +5,6 @@ on (callers put the field name in front of it).
 """
 
 import datetime
-import operator
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -30,9 +29,10 @@ def is_ascii_digits(value: str) -> bool:
 
 
 def id_check_char(first17: str) -> str:
-    # map/mul instead of a generator: this runs for every row of a 100,000-row import.
-    total = sum(map(operator.mul, map(int, first17), ID_WEIGHTS))
-    return ID_CHECK_CHARS[total % 11]
+    # The weights are 2**17 … 2**1 modulo 11, and 13 ≡ 2 (mod 11): reading the 17 digits as one
+    # base-13 number and doubling it gives the same weighted sum modulo 11 in one C call, about a
+    # tenth of the digit-by-digit sum (this runs for every row of a 100,000-row import).
+    return ID_CHECK_CHARS[2 * int(first17, 13) % 11]
 
 
 def check_id_number(value: str, *, today: datetime.date | None = None) -> str | None:

@@ -5,6 +5,8 @@ from hypothesis import strategies as st
 
 from wangge.core.validators import (
     CREDIT_CHARSET,
+    ID_CHECK_CHARS,
+    ID_WEIGHTS,
     check_credit_code,
     check_id_number,
     check_mobile,
@@ -41,6 +43,13 @@ def test_known_id_number_from_the_standard_is_valid():
     # The worked example printed in GB 11643-1999 (a fictitious person).
     assert check_id_number("11010519491231002X") is None
     assert "X" in check_id_number("110105194912310021")
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_the_check_character_is_the_standard_s_weighted_sum(first17):
+    # id_check_char computes it in one step (a base-13 reading); the standard's own definition:
+    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS))
+    assert id_check_char(first17) == ID_CHECK_CHARS[total % 11]
 
 
 @given(id_numbers())
