@@ -65,35 +65,57 @@ class Outcome:
 
 
 def parse_cells(spec: LedgerSpec, sheet: reader.Sheet, progress: Progress = _no_progress) -> list[Row]:
-    """Every cell through its column's parser; then duplicates of the key inside the file."""
+    """Every cell through its column's parser; then duplicates of the key inside the file.
+
+    Column by column: a column whose parser has a whole-column fast path (`parse.column`, see
+    spec.py) and whose cells are all of the usual kind and valid is parsed in a few C-level
+    passes; any other column goes cell by cell, which also words each error."""
     present = [(position, c.field, c.parse, c.required, c.header) for position, c in sheet.columns]
     present_fields = {field_name for _p, field_name, *_rest in present}
     template = dict.fromkeys(column.field for column in spec.columns if column.field not in present_fields)
     required = _("不能为空")
+    source = sheet.rows
+    count = len(source)
+    str_ = str
+    failures: dict[int, list] = {}
+    parsed_columns = []
+    for done, (position, _field, parse, is_required, header) in enumerate(present, start=1):
+        values = [cells[position] for _n, cells in source]
+        values = [value.strip() if value.__class__ is str_ else value for value in values]
+        blanks = [index for index, value in enumerate(values) if value == ""]
+        filled = [value for value in values if value != ""] if blanks else values
+        column = getattr(parse, "column", None)
+        parsed = column(filled) if column is not None and filled else None
+        if parsed is not None:
+            if blanks:
+                next_parsed = iter(parsed).__next__
+                parsed = [None if value == "" else next_parsed() for value in values]
+        else:
+            parsed = [None] * count
+            for index, value in enumerate(values):
+                if value == "":
+                    continue
+                try:
+                    parsed[index] = parse(value)
+                except CellError as error:
+                    failures.setdefault(index, []).append((header, error.message))
+        if is_required:
+            for index in blanks:
+                failures.setdefault(index, []).append((header, required))
+        parsed_columns.append(parsed)
+        progress("parse", done * count // len(present), count)
+    fields = [field_name for _p, field_name, *_rest in present]
     rows: list[Row] = []
     append = rows.append
-    total = len(sheet.rows)
-    str_ = str
-    for done, (number, cells) in enumerate(sheet.rows, start=1):
-        values = template.copy()
+    by_row = zip(*parsed_columns) if parsed_columns else [()] * count
+    for index, ((number, cells), parsed) in enumerate(zip(source, by_row)):
+        values = dict(zip(fields, parsed))
+        if template:
+            values.update(template)
         row = Row(number, cells, values)
-        for position, field_name, parse, is_required, header in present:
-            raw = cells[position]
-            if raw.__class__ is str_:
-                raw = raw.strip()
-                if not raw:
-                    values[field_name] = None
-                    if is_required:
-                        row.fail(header, required)
-                    continue
-            try:
-                values[field_name] = parse(raw)
-            except CellError as error:
-                values[field_name] = None
-                row.fail(header, error.message)
+        if index in failures:
+            row.errors = failures[index]
         append(row)
-        if not done % 5000:
-            progress("parse", done, total)
     _mark_duplicates(spec, rows)
     return rows
 

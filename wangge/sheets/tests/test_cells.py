@@ -3,6 +3,8 @@
 import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wangge.core.validators import credit_check_char
 from wangge.sheets import spec
@@ -85,3 +87,74 @@ def test_integers_choices_texts_and_codes():
     assert refused(grid, "51050200100100") == "应为15位数字，实际为“51050200100100”"
     assert refused(grid, "５１０５０２００１００１００１").startswith("应为15位数字")
     assert "存成了数字" in refused(spec.digits(18), 5.1e17)
+
+
+# ---- whole-column fast paths: the same answers as cell by cell, or none at all --------------
+
+DAY = st.dates(min_value=datetime.date(1890, 1, 1), max_value=datetime.date(2100, 1, 1))
+ID_BODY = st.builds(
+    lambda area, birth, order: f"{area}{birth:%Y%m%d}{order}",
+    st.sampled_from(["510502", "110105"]),
+    DAY,
+    st.text(alphabet="0123456789", min_size=3, max_size=3),
+)
+VALID_IDS = ID_BODY.map(lambda first17: first17 + spec.id_check_char(first17))
+NO_SUCH_DAY = st.text(alphabet="0123456789", min_size=3, max_size=3).map(lambda order: f"51050219900230{order}")
+ANY_IDS = st.one_of(
+    VALID_IDS,
+    VALID_IDS.map(lambda number: number.lower()),
+    ID_BODY,  # 17 characters
+    ID_BODY.map(lambda first17: first17 + "Y"),
+    ID_BODY.map(lambda first17: first17 + "0"),  # mostly the wrong check character
+    NO_SUCH_DAY.map(lambda first17: first17 + spec.id_check_char(first17)),
+)
+MOBILES = st.one_of(
+    st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), st.from_regex(r"1[0-9 \-]{10,12}", fullmatch=True)
+)
+CELLS = {
+    "text": (spec.text(6), st.one_of(st.text(max_size=8), st.floats(allow_nan=False), st.booleans())),
+    "digits": (spec.digits(4), st.one_of(st.from_regex(r"[0-9٣]{3,5}", fullmatch=True), st.floats(0, 99999))),
+    "integer": (spec.integer(1, 99), st.one_of(st.floats(-5, 120), st.integers(0, 120), st.just("7"))),
+    "choice": (spec.choice({"男": "M", "女": "F"}), st.sampled_from(["男", "女", "未知", 1.0])),
+    "date": (spec.date(), st.one_of(DAY, st.datetimes(min_value=datetime.datetime(1890, 1, 1)), st.just("2020-01-02"))),
+    "id_number": (spec.id_number(), ANY_IDS),
+    "mobile": (spec.mobile(allow_masked=True), st.one_of(MOBILES, st.just("170****5678"))),
+}
+
+
+def cell_by_cell(parse, values):
+    try:
+        return [parse(value) for value in values]
+    except CellError:
+        return None
+
+
+@pytest.mark.parametrize("kind", sorted(CELLS))
+def test_a_column_fast_path_agrees_with_the_cell_parser(kind):
+    parse, cells = CELLS[kind]
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(cells, min_size=1, max_size=12))
+    def agrees(values):
+        fast = parse.column(list(values))
+        if fast is not None:  # when it answers, it answers like the parser, cell for cell
+            assert fast == cell_by_cell(parse, values)
+
+    agrees()
+
+
+@pytest.mark.parametrize(
+    ("parse", "values"),
+    [
+        (spec.text(6), ["张三", "李四五"]),
+        (spec.digits(15), ["510502001001001", "510502002001001"]),
+        (spec.integer(1, 99), [1.0, 2.0, 99.0]),
+        (spec.choice({"户籍人口": "registered"}), ["户籍人口"]),
+        (spec.date(), [datetime.date(2015, 6, 1), datetime.date(1900, 1, 1)]),
+        (spec.date(), [datetime.datetime(2015, 6, 1, 8, 0)]),
+        (spec.id_number(), [make_id(), make_id(order="908").lower()]),
+        (spec.mobile(allow_masked=True), ["17012345678", "13912345678"]),
+    ],
+)
+def test_a_column_of_usual_valid_cells_takes_the_fast_path(parse, values):
+    assert parse.column(list(values)) == [parse(value) for value in values]
