@@ -135,6 +135,12 @@ def _index_states() -> tuple:
         return inner, outer
 
 
+def index_key_id() -> str:
+    """A fingerprint of the blind-index key, not the key: data kept with blind indexes in it (an
+    import's staged rows) is bound to it, so that a changed key makes it unusable, not wrong."""
+    return hashlib.sha256(b"wangge:index-key-id:" + _index_key()).hexdigest()[:16]
+
+
 def blind_index(value: str) -> str:
     inner, outer = _index_states()
     inner = inner.copy()

@@ -261,24 +261,13 @@ class Lookups:
     registered: dict = field(default_factory=dict)  # id_index -> Registered
 
 
-def prepare(ctx: Context, rows: list[Row]) -> Lookups:
-    """Households the rows name (inside the scope) and people already registered with the rows'
-    ID numbers (anywhere: one person is one record), in a handful of queries."""
-    blind_index = pii.blind_index
-    for row in rows:
-        row.values["_index"] = blind_index(row.values["id_number"])
-    scope = ctx.scope_key
-    codes = sorted({row.values["grid_code"] for row in rows})
-    lookups = Lookups(households={}, grids=set())
-    for start in range(0, len(codes), 500):
-        chunk = codes[start : start + 500]
-        lookups.grids.update(
-            Region.objects.filter(code__in=chunk, level=Level.GRID, key__startswith=scope).values_list(
-                "code", flat=True
-            )
-        )
+def _households_at(scope: str, grid_codes: list[str]) -> dict:
+    """{(grid code, compound, building, unit, room): (household pk, region key)} for the
+    households of these grids that lie inside the scope: how a row's address finds its household."""
+    households = {}
+    for start in range(0, len(grid_codes), 500):
         found = Household.objects.filter(
-            region_key__startswith=scope, building__compound__grid__code__in=chunk
+            region_key__startswith=scope, building__compound__grid__code__in=grid_codes[start : start + 500]
         ).values_list(
             "pk",
             "region_key",
@@ -289,9 +278,29 @@ def prepare(ctx: Context, rows: list[Row]) -> Lookups:
             "building__compound__grid__code",
         )
         for pk, region_key, unit, room, building, compound, grid in found:
-            lookups.households[(grid, compound, building, unit, room)] = (pk, region_key)
-            lookups.compounds[grid].add(compound)
-            lookups.buildings[(grid, compound)].add(building)
+            households[(grid, compound, building, unit, room)] = (pk, region_key)
+    return households
+
+
+def prepare(ctx: Context, rows: list[Row]) -> Lookups:
+    """Households the rows name (inside the scope) and people already registered with the rows'
+    ID numbers (anywhere: one person is one record), in a handful of queries."""
+    blind_index = pii.blind_index
+    for row in rows:
+        row.values["_index"] = blind_index(row.values["id_number"])
+    scope = ctx.scope_key
+    codes = sorted({row.values["grid_code"] for row in rows})
+    lookups = Lookups(households=_households_at(scope, codes), grids=set())
+    for start in range(0, len(codes), 500):
+        chunk = codes[start : start + 500]
+        lookups.grids.update(
+            Region.objects.filter(code__in=chunk, level=Level.GRID, key__startswith=scope).values_list(
+                "code", flat=True
+            )
+        )
+    for grid, compound, building, _unit, _room in lookups.households:
+        lookups.compounds[grid].add(compound)
+        lookups.buildings[(grid, compound)].add(building)
     indexes = [row.values["_index"] for row in rows]
     for pk, index, *rest in bulk.rows_in(Resident, "id_index", indexes, REGISTERED_FIELDS, for_update=ctx.committing):
         lookups.registered[index] = Registered(pk, *rest)
@@ -520,17 +529,42 @@ def _write_new(ctx: Context, new: list[Plan]) -> None:
     bulk.insert_rows(Residence, RESIDENCE_FIELDS, stays, adapted=True)
 
 
+# What `stage` keeps of each new person for the commit. The household is kept as the row's address,
+# not as the household it found: the commit finds it again, so a room renumbered or a building
+# renamed since the dry run is noticed there, as when the file itself is checked again.
+STAGED_FIELDS = (
+    "name",
+    "id_cipher",
+    "id_index",
+    "id_masked",
+    "gender",
+    "birth_date",  # day number
+    "phone_cipher",
+    "phone_index",
+    "phone_masked",
+    "grid_code",
+    "compound",
+    "building",
+    "unit",
+    "room",
+    "kind",
+    "moved_in",  # day number, or None: the day of the commit
+    "origin",
+    "note",
+)
+_ADDRESS = slice(STAGED_FIELDS.index("grid_code"), STAGED_FIELDS.index("room") + 1)
+
+
 def stage(ctx: Context, new: list[Plan]) -> list[tuple]:
     """The dry run's new people as they will be stored, in the order of STAGED_FIELDS (sorted by
     blind index, which keeps the unique index's pages warm when they go in): ID number and phone
-    already encrypted, indexed and masked, dates as day numbers. A blank move-in date stays None:
-    it becomes the day of the commit."""
+    already encrypted, indexed and masked, dates as day numbers."""
     encrypt, mask_id, protect_phone = pii.encrypt, pii.mask_id_number, pii.protect_phone
     new.sort(key=lambda plan: plan.row.values["_index"])
     staged = []
     append = staged.append
     for plan in new:
-        number, birth, gender, phone, household_pk, region_key, _moved_in = plan.data
+        number, birth, gender, phone, *_rest = plan.data
         values = plan.row.values
         moved_in = values["moved_in"]
         append(
@@ -542,8 +576,11 @@ def stage(ctx: Context, new: list[Plan]) -> list[tuple]:
                 "" + gender,
                 birth.toordinal(),
                 *protect_phone(phone),
-                household_pk,
-                region_key,
+                values["grid_code"],
+                values["compound"],
+                values["building"],
+                values["unit"],
+                values["room"],
                 "" + values["kind"],
                 moved_in.toordinal() if moved_in is not None else None,
                 values["origin"] or "",
@@ -553,23 +590,13 @@ def stage(ctx: Context, new: list[Plan]) -> list[tuple]:
     return staged
 
 
-STAGED_FIELDS = INSERT_FIELDS[2:15] + INSERT_FIELDS[16:18]  # name … moved_in, origin, note
-_HOUSEHOLD, _REGION, _BIRTH, _MOVED = map(STAGED_FIELDS.index, ("household", "region_key", "birth_date", "moved_in"))
-
-
 def write_staged(ctx: Context, staged: list[tuple]) -> None:
-    """Insert the people `stage` built at the dry run, with their first residence, after checking
-    what can have changed since: every household still exists, in the same region, inside the
-    uploader's scope as it is now (else StaleRows). Someone registered meanwhile with one of
+    """Insert the people `stage` built at the dry run, with their first residence. What can have
+    changed since is checked here: each row's address must still name a household inside the
+    uploader's scope as it is now (else StaleRows), and someone registered meanwhile with one of
     these ID numbers trips the unique blind index (IntegrityError). Either way nothing stays
-    written and the commit checks the file again, row by row."""
-    scope = ctx.scope_key
-    households = {row[_HOUSEHOLD]: row[_REGION] for row in staged}
-    if not all(key.startswith(scope) for key in set(households.values())):
-        raise StaleRows
-    found = dict(bulk.rows_in(Household, "id", sorted(households), ("id", "region_key")))
-    if found != households:
-        raise StaleRows
+    written and the commit checks the file again, row by row, which words the errors."""
+    households = _households_at(ctx.scope_key, sorted({row[_ADDRESS.start] for row in staged}))
     now = timezone.now()
     stamp = bulk.adapter(Resident, "created_at")(now)
     adapt_date = bulk.adapter(Resident, "birth_date")
@@ -583,11 +610,34 @@ def write_staged(ctx: Context, staged: list[tuple]) -> None:
             return adapted
 
     job_pk = ctx.job.pk
-    rows = [
-        (stamp, stamp, *row[:_BIRTH], as_date(row[_BIRTH]), *row[_BIRTH + 1 : _MOVED], as_date(row[_MOVED]))
-        + (None, row[-2], row[-1], job_pk)  # left_on, origin, note, import_job
-        for row in staged
-    ]
+    rows = []
+    append = rows.append
+    for (
+        name,
+        id_cipher,
+        id_index,
+        id_masked,
+        gender,
+        birth,
+        *phone,
+        grid,
+        compound,
+        building,
+        unit,
+        room,
+        kind,
+        moved_in,
+        origin,
+        note,
+    ) in staged:
+        try:
+            household, region_key = households[(grid, compound, building, unit, room)]
+        except KeyError:
+            raise StaleRows from None
+        append(
+            (stamp, stamp, name, id_cipher, id_index, id_masked, gender, as_date(birth), *phone, household)
+            + (region_key, kind, as_date(moved_in), None, origin, note, job_pk)
+        )
     ids = bulk.insert_with_ids(Resident, INSERT_FIELDS, rows, key="id_index", adapted=True)
     del rows
     # The first residences straight from the rows just written: nothing to send per row.

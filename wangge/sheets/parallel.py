@@ -7,18 +7,20 @@ same rows and lookups without copying them and sends its result back through a p
 plain values only).
 
 The child never touches the database: every connection it inherited is shared with this process,
-so any query in it is refused on the spot (a `DatabaseInChild` inside the child, which then
-exits); the child never closes them either (`os._exit`), so this process's sessions stay intact.
-Whatever goes wrong in the child — a query, an exception, a crash, a result that does not load —
-this process simply runs the second half itself: the result never depends on the child, only the
-time does. Small lists, `WANGGE_IMPORT_PROCESSES = 1` and systems without `fork` run in one
-process.
+so any query in it is refused on the spot (the child then exits saying so); the child never
+closes them either (`os._exit`), so this process's sessions stay intact. Whatever goes wrong with
+the child — it cannot be started, it queries, raises, crashes, takes far longer than this
+process took for its own half, or sends something that does not load — this process runs the
+second half itself and logs a warning: the result never depends on the child, only the time
+does. Small lists, `WANGGE_IMPORT_PROCESSES = 1` and systems without `fork` run in one process.
 """
 
 import logging
 import marshal
 import os
+import select
 import signal
+import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
@@ -26,6 +28,12 @@ from django.conf import settings
 from django.db import connections
 
 logger = logging.getLogger(__name__)
+
+# The child's exit status says why it gave up.
+_DONE, _FAILED, _QUERIED = 0, 1, 3
+# How long the child may still run once this process has done its own half: as long again,
+# three times over, and never less than this many seconds.
+_PATIENCE, _MIN_WAIT = 3.0, 30.0
 
 
 class DatabaseInChild(Exception):
@@ -51,40 +59,73 @@ def in_halves(work: Callable[[Sequence], list], items: Sequence) -> tuple[list, 
         return work(items), []
     half = len(items) // 2
     first, second = items[:half], items[half:]
-    read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        read_end, write_end = os.pipe()
+    except OSError as error:
+        logger.warning("import: no pipe for a second process (%s); checking in one", error)
+        return work(items), []
+    try:
+        pid = os.fork()
+    except OSError as error:
+        os.close(read_end)
+        os.close(write_end)
+        logger.warning("import: no second process (%s); checking in one", error)
+        return work(items), []
     if pid == 0:
         _child(work, second, read_end, write_end)  # never returns
     os.close(write_end)
+    started = time.monotonic()
     try:
         mine = work(first)
     except BaseException:
         os.close(read_end)
         _stop(pid)
         raise
-    with os.fdopen(read_end, "rb") as pipe:
-        data = pipe.read()
-    _pid, status = os.waitpid(pid, 0)
-    if status == 0 and data:
+    wait = max(_MIN_WAIT, _PATIENCE * (time.monotonic() - started))
+    data, status = _collect(pid, read_end, wait)
+    if status == _DONE and data:
         try:
             return mine, marshal.loads(data)
         except (ValueError, EOFError, TypeError):
-            pass
-    logger.info("import worker process did not finish (status %s): checking its half here", status)
+            status = "unreadable result"
+    reason = {_QUERIED: "it queried the database", _FAILED: "it raised an error"}.get(status, status)
+    logger.warning("import: the second process gave up (%s); checking its half here", reason)
     return mine, work(second)
 
 
+def _collect(pid: int, read_end: int, wait: float) -> tuple[bytes, object]:
+    """The child's bytes and exit status; a child still running after `wait` seconds is stopped."""
+    chunks, deadline = [], time.monotonic() + wait
+    with os.fdopen(read_end, "rb", buffering=0) as pipe:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([pipe], [], [], left)[0]:
+                _stop(pid)
+                return b"", f"no answer within {wait:.0f} s"
+            chunk = pipe.read(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    try:
+        _pid, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return b"", "its exit status was lost"
+    return b"".join(chunks), os.waitstatus_to_exitcode(status)
+
+
 def _child(work: Callable, items: Sequence, read_end: int, write_end: int) -> None:
-    status = 1
+    status = _FAILED
     try:
         os.close(read_end)
         with ExitStack() as stack:
-            for connection in connections.all(initialized_only=True):
+            for connection in connections.all():
                 stack.enter_context(connection.execute_wrapper(_refuse))
             data = marshal.dumps(work(items))
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(data)
-        status = 0
+        status = _DONE
+    except DatabaseInChild:
+        status = _QUERIED
     except BaseException:  # noqa: BLE001 — whatever it was, the parent does this half itself
         pass
     finally:

@@ -106,7 +106,8 @@ _CHECKED_FORMAT = "checked-rows-2"
 
 
 def _binding(job: ImportJob) -> bytes:
-    return f"wangge:{_CHECKED_FORMAT}:{job.pk}:{job.ledger}:{job.file_sha256}".encode()
+    # The index key's fingerprint too: staged rows carry blind indexes made with it.
+    return f"wangge:{_CHECKED_FORMAT}:{job.pk}:{job.ledger}:{job.file_sha256}:{pii.index_key_id()}".encode()
 
 
 def _store_checked(job: ImportJob, checked: "engine.CheckedRows") -> str:

@@ -3,7 +3,10 @@ database what can have changed since; and large files checked in two processes w
 outcome as in one."""
 
 import datetime
+import errno
+import logging
 import os
+import time
 
 import pytest
 from django.db import connection
@@ -78,6 +81,35 @@ def test_a_household_removed_since_the_dry_run_stops_the_commit_with_the_usual_r
     assert not Resident.objects.exists() and not Residence.objects.exists()
 
 
+def test_a_room_renumbered_since_the_dry_run_is_found_by_its_address_again(users, rooms):
+    job = upload(users, people(4))
+    old = Household.objects.get(building=rooms, room="202")
+    old.room = "203"
+    old.save()
+    new = Household.objects.create(building=rooms, region_key=A_GRID, unit=1, room="202")
+    done = services.import_commit(actor=users["gridworker_a"], job=job)
+    assert done.status == JobStatus.COMMITTED  # the address finds the household now numbered 202
+    assert Resident.objects.get(name="居民3").household == new
+
+
+def test_a_building_renamed_since_the_dry_run_stops_the_commit(users, rooms):
+    job = upload(users, people(4))
+    rooms.name = "9栋"
+    rooms.save()
+    done = services.import_commit(actor=users["gridworker_a"], job=job)
+    assert done.status == JobStatus.INVALID and {column for _row, column, _m in errors_of(done)} == {"楼栋"}
+    assert not Resident.objects.exists()
+
+
+def test_staged_rows_are_not_used_after_the_index_key_changed(users, rooms, settings):
+    job = upload(users, people(2))
+    settings.PII_INDEX_KEY = "a-new-index-key-for-this-test"  # rotated between preview and commit
+    done = services.import_commit(actor=users["gridworker_a"], job=job)
+    assert done.status == JobStatus.COMMITTED and "read" in done.timings  # the file was read again
+    number = make_id("19600101", "900")
+    assert Resident.objects.get(id_index=pii.blind_index(number)).name == "居民0"  # the new key's index
+
+
 def test_a_scope_changed_since_the_dry_run_stops_the_commit(users, rooms):
     job = upload(users, people(2))
     worker = users["gridworker_a"]
@@ -92,9 +124,16 @@ def test_a_scope_changed_since_the_dry_run_stops_the_commit(users, rooms):
 
 
 @pytest.fixture
-def in_two(settings):
+def in_two(settings, caplog):
     settings.WANGGE_IMPORT_PARALLEL_MIN_ROWS = 4
     settings.WANGGE_IMPORT_PROCESSES = 2
+    caplog.set_level(logging.WARNING, logger="wangge.sheets.parallel")
+    return caplog
+
+
+def gave_up(caplog) -> list[str]:
+    """Why the second process's half had to be redone here, if it had to."""
+    return [record.getMessage() for record in caplog.records if record.name == "wangge.sheets.parallel"]
 
 
 def outcome_of(users, rows):
@@ -110,13 +149,14 @@ def test_two_processes_check_a_file_exactly_as_one_does(users, rooms, settings, 
     alone = outcome_of(users, rows)
     settings.WANGGE_IMPORT_PROCESSES = 2
     together = outcome_of(users, rows)
+    assert gave_up(in_two) == []  # the second process's answer was used
     assert together[:3] == alone[:3] and alone[1] == (12, 10, 0, 0, 2)
     assert [(row, column) for row, column, _m in alone[2]] == [(4, "网格编码"), (11, "楼栋")]
 
 
 def test_two_processes_stage_the_same_people_and_the_commit_writes_them_all(users, rooms, in_two):
     status, counts, _errors, job = outcome_of(users, people(12))
-    assert status == JobStatus.READY and counts == (12, 12, 0, 0, 0)
+    assert status == JobStatus.READY and counts == (12, 12, 0, 0, 0) and gave_up(in_two) == []
     staged = services._load_checked(job, find("residents")).staged
     assert [row[2] for row in staged] == sorted(row[2] for row in staged)  # one order for both halves
     done = services.import_commit(actor=users["gridworker_a"], job=job)
@@ -141,9 +181,23 @@ def test_a_row_that_needs_the_database_in_the_second_half_is_checked_here(users,
     status, counts, errors, _job = outcome_of(users, people(12))
     assert status == JobStatus.INVALID and counts == (12, 11, 0, 0, 1)
     assert errors[0][:2] == (12, "姓名") and "1单元101" in errors[0][2]
+    assert gave_up(in_two) == ["import: the second process gave up (it queried the database); checking its half here"]
 
 
-def test_the_child_never_uses_this_process_s_database_connection():
+def test_without_a_second_process_the_file_is_checked_in_one(users, rooms, in_two, monkeypatch):
+    def no_fork():
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(parallel.os, "fork", no_fork)
+    status, counts, _errors, job = outcome_of(users, people(12))
+    assert status == JobStatus.READY and counts == (12, 12, 0, 0, 0)
+    (warning,) = gave_up(in_two)
+    assert warning.startswith("import: no second process") and warning.endswith("checking in one")
+    assert services.import_commit(actor=users["gridworker_a"], job=job).status == JobStatus.COMMITTED
+
+
+def test_the_child_never_uses_this_process_s_database_connection(caplog):
+    caplog.set_level(logging.WARNING, logger="wangge.sheets.parallel")
     parent = os.getpid()
 
     def work(items):
@@ -154,12 +208,14 @@ def test_the_child_never_uses_this_process_s_database_connection():
 
     first, second = parallel.in_halves(work, list(range(40_000)))
     assert first + second == [value * 2 for value in range(40_000)]
+    assert "it queried the database" in gave_up(caplog)[0]
     with connection.cursor() as cursor:  # the shared session is intact
         cursor.execute("SELECT 41 + 1")
         assert cursor.fetchone()[0] == 42
 
 
-def test_an_exception_in_the_child_costs_time_not_the_result():
+def test_an_exception_in_the_child_costs_time_not_the_result(caplog):
+    caplog.set_level(logging.WARNING, logger="wangge.sheets.parallel")
     parent = os.getpid()
 
     def work(items):
@@ -169,3 +225,19 @@ def test_an_exception_in_the_child_costs_time_not_the_result():
 
     first, second = parallel.in_halves(work, list(range(30_000)))
     assert first + second == [str(value) for value in range(30_000)]
+    assert "it raised an error" in gave_up(caplog)[0]
+
+
+def test_a_child_that_does_not_answer_in_time_is_stopped(caplog, monkeypatch):
+    caplog.set_level(logging.WARNING, logger="wangge.sheets.parallel")
+    monkeypatch.setattr(parallel, "_MIN_WAIT", 0.5)
+    parent = os.getpid()
+
+    def work(items):
+        if os.getpid() != parent:
+            time.sleep(60)  # stuck
+        return list(items)
+
+    first, second = parallel.in_halves(work, list(range(30_000)))
+    assert first + second == list(range(30_000))
+    assert "no answer within" in gave_up(caplog)[0]  # stopped, not waited for
