@@ -23,6 +23,23 @@ def make_id(birth: str = "19900101", order: str = "901", district: str = "510502
     return first17 + id_check_char(first17)
 
 
+def registered(name: str, number: str, birth, gender: str, *, household=None, region_key: str = A_GRID):
+    """A person already in the ledger (as registered by hand), stored as the services store them."""
+    from wangge.core import pii
+    from wangge.registry.models import Resident
+
+    return Resident.objects.create(
+        name=name,
+        id_cipher=pii.encrypt(number),
+        id_index=pii.blind_index(number),
+        id_masked=pii.mask_id_number(number),
+        gender=gender,
+        birth_date=birth,
+        region_key=region_key,
+        household=household,
+    )
+
+
 def resident_row(
     name="张三",
     number=None,

@@ -18,7 +18,7 @@ from wangge.sheets import services
 from wangge.sheets.models import JobStatus
 from wangge.sheets.reader import ERROR_HEADER
 
-from .conftest import A_GRID, B_GRID, HEADERS, make_id, read_xlsx, resident_row, xlsx
+from .conftest import A_GRID, B_GRID, HEADERS, make_id, read_xlsx, registered, resident_row, xlsx
 
 pytestmark = pytest.mark.django_db
 ZHANG, LI, WANG = make_id(), make_id("19851231", "902"), make_id("20100615", "904")
@@ -257,15 +257,7 @@ def test_commit_is_all_or_nothing_when_the_database_changed_since_the_dry_run(us
     job = upload(users, three_people())
     assert job.status == JobStatus.READY
     # someone registers 李四 under another name before the commit
-    Resident.objects.create(
-        name="李思",
-        id_cipher=pii.encrypt(LI),
-        id_index=pii.blind_index(LI),
-        id_masked=pii.mask_id_number(LI),
-        gender="F",
-        birth_date=datetime.date(1985, 12, 31),
-        region_key=A_GRID,
-    )
+    registered("李思", LI, datetime.date(1985, 12, 31), "F")
     job = services.import_commit(actor=users["gridworker_a"], job=job)
     assert job.status == JobStatus.INVALID and job.errors == 1 and errors_of(job)[0][:2] == (3, "姓名")
     assert Resident.objects.count() == 1 and not AuditEvent.objects.filter(verb__startswith="resident.").exists()

@@ -18,7 +18,7 @@ from wangge.sheets import engine, parallel, services
 from wangge.sheets.models import JobStatus
 from wangge.sheets.spec import Context, find
 
-from .conftest import A_GRID, B_GRID, make_id, resident_row, xlsx
+from .conftest import A_GRID, B_GRID, make_id, registered, resident_row, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -168,16 +168,8 @@ def test_a_row_that_needs_the_database_in_the_second_half_is_checked_here(users,
     # A conflicting person's row names the registered record's address: a query the child may
     # not make. The child gives up and this process checks its half: same message as in one process.
     number = make_id("19700101", "910")
-    Resident.objects.create(
-        name="别人",
-        id_cipher=pii.encrypt(number),
-        id_index=pii.blind_index(number),
-        id_masked=pii.mask_id_number(number),
-        gender="M",
-        birth_date=datetime.date(1970, 1, 1),
-        region_key=A_GRID,
-        household=Household.objects.get(building=rooms, room="101"),
-    )
+    home = Household.objects.get(building=rooms, room="101")
+    registered("别人", number, datetime.date(1970, 1, 1), "M", household=home)
     status, counts, errors, _job = outcome_of(users, people(12))
     assert status == JobStatus.INVALID and counts == (12, 11, 0, 0, 1)
     assert errors[0][:2] == (12, "姓名") and "1单元101" in errors[0][2]
