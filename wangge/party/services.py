@@ -464,9 +464,10 @@ def member_leave(*, actor, member: Member, reason: str, on=None, note: str = "")
     )
     for current, to in closing:
         for registration in member.registrations.select_for_update().filter(status=current):
-            _registration_move(
-                registration, to, note or _("党员已离开名册（%(r)s）") % {"r": LeftReason(reason).label}, actor=actor
-            )
+            # A returned registration needs a reason of two characters or more; a shorter note
+            # (无) gives way to the general one rather than stopping the leave.
+            closing_reason = note if len(note) >= 2 else _("党员已离开名册（%(r)s）") % {"r": LeftReason(reason).label}
+            _registration_move(registration, to, closing_reason, actor=actor)
     audit.record(
         actor=actor,
         verb="party.member.leave",

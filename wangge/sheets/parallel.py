@@ -94,18 +94,25 @@ def in_halves(work: Callable[[Sequence], list], items: Sequence) -> tuple[list, 
 
 
 def _collect(pid: int, read_end: int, wait: float) -> tuple[bytes, object]:
-    """The child's bytes and exit status; a child still running after `wait` seconds is stopped."""
+    """The child's bytes and exit status; a child still running after `wait` seconds, or one whose
+    answer cannot be read, is stopped."""
     chunks, deadline = [], time.monotonic() + wait
-    with os.fdopen(read_end, "rb", buffering=0) as pipe:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([pipe], [], [], left)[0]:
-                _stop(pid)
-                return b"", f"no answer within {wait:.0f} s"
-            chunk = pipe.read(1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
+    try:
+        with os.fdopen(read_end, "rb", buffering=0) as pipe:
+            ready = select.poll()  # poll, not select: any file number, however many files are open
+            ready.register(pipe, select.POLLIN)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not ready.poll(left * 1000):
+                    _stop(pid)
+                    return b"", f"no answer within {wait:.0f} s"
+                chunk = pipe.read(1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    except OSError as error:
+        _stop(pid)
+        return b"", f"its answer could not be read: {error}"
     try:
         _pid, status = os.waitpid(pid, 0)
     except ChildProcessError:

@@ -1,5 +1,6 @@
 import datetime
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -50,6 +51,12 @@ def test_the_check_character_is_the_standard_s_weighted_sum(first17):
     # id_check_char computes it in one step (a base-13 reading); the standard's own definition:
     total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS))
     assert id_check_char(first17) == ID_CHECK_CHARS[total % 11]
+
+
+@pytest.mark.parametrize("first17", ["1234567890123456a", "123", "+1234567890123456", "12345678901234567 ", ""])
+def test_the_check_character_needs_exactly_17_ascii_digits(first17):
+    with pytest.raises(ValueError):
+        id_check_char(first17)
 
 
 @given(id_numbers())

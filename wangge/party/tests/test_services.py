@@ -597,6 +597,13 @@ def test_a_member_who_leaves_stays_on_record_but_off_the_roll(approved, orgs, me
     assert refused.value.field == "id_number" and Member.objects.filter(name="张党员").count() == 1
 
 
+def test_a_member_with_a_pending_registration_leaves_with_a_one_character_note(orgs, member_a, people):
+    pending = services.registration_create(actor=None, community_code=A1, member_id=member_a.pk, grid_code=A_GRID)
+    services.member_leave(actor=people["community_a"], member=member_a, reason="deceased", note="无")
+    pending.refresh_from_db()
+    assert pending.status == "rejected" and pending.reason == "党员已离开名册（去世）"
+
+
 def test_dissolving_hands_the_records_of_former_members_to_the_parent(orgs, people):
     staff = people["community_a"]
     branch = services.organisation_create(

@@ -233,3 +233,22 @@ def test_a_child_that_does_not_answer_in_time_is_stopped(caplog, monkeypatch):
     first, second = parallel.in_halves(work, list(range(30_000)))
     assert first + second == list(range(30_000))
     assert "no answer within" in gave_up(caplog)[0]  # stopped, not waited for
+
+
+def test_the_answer_is_read_whatever_file_number_the_pipe_gets(caplog):
+    # A worker holding many files gets pipe ends numbered past 1024, where select() cannot look.
+    import resource
+
+    caplog.set_level(logging.WARNING, logger="wangge.sheets.parallel")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("this system allows fewer than 1,200 open files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [open(os.devnull) for _ in range(1100)]  # noqa: SIM115
+    try:
+        first, second = parallel.in_halves(lambda items: [value * 2 for value in items], list(range(40_000)))
+    finally:
+        for handle in held:
+            handle.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert first + second == [value * 2 for value in range(40_000)] and gave_up(caplog) == []
