@@ -194,8 +194,10 @@ def statistics(*, user, region_key: str, start: datetime.date, end: datetime.dat
 
 
 def statistics_places(*, user) -> list[Region]:
-    """Regions a user may read statistics for: their scope and the communities and grids below."""
+    """Regions a user may read statistics for: their scope (a micro-grid too, for a building head)
+    and the communities and grids below."""
     key = scope_key_of(user)
     if key is None:
         return []
-    return list(Region.objects.filter(key__startswith=key, level__lte=Level.GRID).order_by("key")[:500])
+    places = Region.objects.filter(Q(level__lte=Level.GRID) | Q(key=key), key__startswith=key)
+    return list(places.order_by("key")[:500])

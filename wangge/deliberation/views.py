@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from wangge.accounts.models import User
 from wangge.accounts.roles import HEAR_MATTERS, KEEP_LEDGERS, PROPOSE_MATTER, RUN_MEETINGS, Role, require
+from wangge.cases.selectors import visible_cases
 from wangge.core.errors import DomainError, Forbidden, NotFound
 from wangge.core.validators import parse_record_id
 from wangge.regions.selectors import region_root
@@ -124,7 +125,12 @@ def matter_detail(request, pk):
     in_scope = user.scope_key is not None and matter.region_key.startswith(user.scope_key)
     can_hear = user.can(HEAR_MATTERS) and in_scope
     can_run = user.can(RUN_MEETINGS) and in_scope
+    tasks = list(matter.tasks.select_related("case", "owner"))
+    # A case is linked only for those who may open it (residents see their own reports only).
+    case_ids = [case_id for case_id in [matter.case_id, *(task.case_id for task in tasks)] if case_id]
+    openable = set(visible_cases(user=user).filter(pk__in=case_ids).values_list("pk", flat=True)) if case_ids else set()
     context = {
+        "openable_cases": openable,
         "matter": matter,
         "steps": _steps(matter),
         "events": matter.events.select_related("actor"),
@@ -138,7 +144,7 @@ def matter_detail(request, pk):
         "vote": vote,
         "my_ballot": Ballot.objects.filter(vote=vote, voter=user).first() if vote else None,
         "ballot_form": BallotForm(),
-        "tasks": matter.tasks.select_related("case", "owner"),
+        "tasks": tasks,
         "progress": {"done": done, "total": total, "percent": round(done * 100 / total) if total else 0},
         "task_form": TaskForm(initial={"deadline": timezone.localdate() + datetime.timedelta(days=14)}),
         "evaluations": matter.evaluations.select_related("rater"),
@@ -376,7 +382,7 @@ def meeting_file(request, pk):
 def _stats_arguments(request):
     regions = selectors.statistics_places(user=request.user)
     if not regions:
-        raise NotFound(_("您的账号没有管辖区域"))
+        raise NotFound(_("您的账号没有可查看统计的区域"))
     form = StatsForm(request.GET or None, regions=regions)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     today = timezone.localdate()

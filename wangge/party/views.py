@@ -256,6 +256,9 @@ def member_detail(request, pk):
         {
             "member": member,
             "form": form,
+            "organisation_visible": selectors.visible_organisations(user=user)
+            .filter(pk=member.organisation_id)
+            .exists(),
             "registrations": member.registrations.select_related("community").order_by("-id"),
             "records": selectors.service_list(user=user).filter(member=member)[:50],
             "can_manage": user.can(MANAGE_PARTY),

@@ -249,5 +249,11 @@ def due_list(request):
     return render(
         request,
         "registry/due.html",
-        {"page": page, "everyone": everyone, "query": _query_without(request, "page"), "today": today()},
+        {
+            "page": page,
+            "everyone": everyone,
+            "query": _query_without(request, "page"),
+            "today": today(),
+            "can_keep": user.can(KEEP_LEDGERS),  # only they record visits: others get no dead link
+        },
     )

@@ -89,8 +89,8 @@ def building_detail(request, pk):
         "web/building.html",
         {
             "building": building,
-            "ancestors": region_selectors.region_ancestors(user=user, region=building.compound.grid)
-            + [(building.compound.grid, True)],
+            "ancestors": _trail(user, building.compound.grid),
+            "compound_visible": in_scope(user, building.compound.region_key),
             "households": households,
             "people": people,
         },

@@ -8,10 +8,13 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from conftest import make_region, make_user
+from wangge.accounts.roles import Role
 from wangge.deliberation import meetings, services
 from wangge.deliberation.models import Matter, Status
+from wangge.regions.models import Level
 
-from .conftest import A_GRID, B_GRID, decided, meeting_for, propose
+from .conftest import A_GRID, B_GRID, decided, later, meeting_for, propose
 
 pytestmark = pytest.mark.django_db
 
@@ -286,3 +289,27 @@ def test_ids_that_are_not_numbers_name_the_field(people, client_of):
     response = client_of("gridworker_a").post(url, {"meeting": "²"}, follow=True)
     assert "会议编号无效" in response.content.decode()
     assert Matter.objects.get(pk=matter.pk).status == matter.status
+
+
+def test_a_task_s_case_is_linked_only_for_those_who_may_open_it(people, client_of):
+    matter = decided(people)
+    staff = people["community_a"]
+    task = services.task_add(
+        actor=staff, matter=matter, title="清理井道", deadline=later(), owner_name="城管", as_case=True,
+    )  # fmt: skip
+    page = reverse("deliberation:matter_detail", args=[matter.pk])
+    case_page = reverse("cases:detail", args=[task.case.number])
+    staff_page = client_of("community_a").get(page).content.decode()
+    resident = client_of("resident_a").get(page).content.decode()
+    assert case_page in staff_page
+    assert task.case.number in resident and case_page not in resident  # named, not a dead link
+    assert client_of("resident_a").get(case_page).status_code == 404
+
+
+def test_a_building_head_reads_the_statistics_of_their_micro_grid(tree):
+    grid = tree["grids"][A_GRID]
+    micro = make_region(f"{A_GRID}01", f"{A_GRID}01", "一号微网格", Level.MICROGRID, grid)
+    head = Client()
+    head.force_login(make_user("head_a", Role.BUILDING_HEAD, micro))
+    response = head.get(reverse("deliberation:statistics"))
+    assert response.status_code == 200 and "一号微网格" in response.content.decode()

@@ -355,3 +355,13 @@ def test_staff_edit_a_resident_member_whose_organisation_lies_outside_their_scop
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.post == "policy" and member.organisation == orgs["unit_org_b"]
+
+
+def test_a_member_s_organisation_is_linked_only_where_it_can_be_opened(login, member_a, orgs):
+    organisation = reverse("party:organisation", args=[orgs["unit_org_a"].pk])
+    # Community staff may open the tax office's organisation; the grid worker sees the member only.
+    for name, opens in (("community_a", True), ("gridworker_a", False)):
+        client = login(name)
+        page = client.get(reverse("party:member", args=[member_a.pk])).content.decode()
+        assert (client.get(organisation).status_code == 200) == opens, name
+        assert orgs["unit_org_a"].name in page and (organisation in page) == opens, name

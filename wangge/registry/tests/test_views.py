@@ -239,6 +239,14 @@ def test_due_page_lists_the_workers_own_overdue_first(pages, ledger, users, clie
     assert "逾期者" not in client_for("parttime_a").get("/registry/due/").content.decode()
     everyone = client_for("community_a").get("/registry/due/?all=1").content.decode()
     assert "逾期者" in everyone and "居民b" not in everyone
+    # A dispatcher may read the list but records no visits: the rows are not links to a form
+    # that would refuse them.
+    visit_form = f"/registry/houses/{late.household_id}/visit/"
+    assert visit_form in html
+    dispatcher = client_for("dispatcher_a")
+    read_only = dispatcher.get("/registry/due/?all=1").content.decode()
+    assert "逾期者" in read_only and visit_form not in read_only
+    assert dispatcher.get(visit_form).status_code == 403
 
 
 def test_care_pages(pages, ledger, users, client_for, register):

@@ -3,10 +3,11 @@
 import pytest
 from django.test import Client
 
-from conftest import PASSWORD
+from conftest import PASSWORD, make_region, make_user
 from wangge.accounts.models import User
+from wangge.accounts.roles import Role
 from wangge.core.models import AuditEvent
-from wangge.regions.models import Building
+from wangge.regions.models import Building, Level
 from wangge.registry.models import Resident
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +146,16 @@ def test_the_interface_is_chinese_by_default_and_switches_to_english(client_for)
 
 def test_health_check_answers_without_login(db):
     assert Client().get("/healthz").json() == {"status": "ok"}
+
+
+def test_a_building_head_s_trail_links_only_what_they_may_open(tree):
+    grid = tree["grids"][A_GRID]
+    micro = make_region(f"{A_GRID}01", f"{A_GRID}01", "一号微网格", Level.MICROGRID, grid)
+    building = Building.objects.get(compound=tree["compounds"][A_GRID])
+    Building.objects.filter(pk=building.pk).update(region_key=micro.key)  # the building lies in the micro-grid
+    head = Client()
+    head.force_login(make_user("head_a", Role.BUILDING_HEAD, micro))
+    page = head.get(f"/buildings/{building.pk}/").content.decode()
+    assert grid.name in page and f"/regions/{grid.code}/" not in page  # named, not a dead link
+    assert f"/compounds/{building.compound_id}/" not in page
+    assert head.get(f"/regions/{grid.code}/").status_code == 404
