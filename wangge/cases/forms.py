@@ -5,7 +5,10 @@ put back on the field they name."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wangge.accounts.roles import Role
+
 from .models import AccessKind, CategoryKind, Channel, ContactPreference, Rating, TimeUnit, TransferService
+from .selectors import communities_to_report_in
 from .services import CHANNELS_BY_ROLE
 
 
@@ -52,7 +55,18 @@ class ReportForm(forms.Form):
         self.fields["channel"].initial = choices[0][0] if choices else Channel.RESIDENT
         if len(choices) <= 1:
             self.fields["channel"].widget = forms.HiddenInput()
-        self.fields["contact_preference"].initial = ContactPreference.APP
+        # Callers (12345) have no account to be messaged in: they are called back.
+        by_phone = user.role == Role.HOTLINE_OPERATOR
+        self.fields["contact_preference"].initial = ContactPreference.PHONE if by_phone else ContactPreference.APP
+        communities = communities_to_report_in(user=user)
+        if communities:
+            # Above a community the place cannot default to the reporter's own grid: without a
+            # point on the map, the community must be named.
+            self.fields["region_code"] = forms.ChoiceField(
+                label=_("所在社区（未在地图上选点时必选）"),
+                required=False,
+                choices=[("", "—")] + [(c.code, f"{c.parent.name} · {c.name}") for c in communities],
+            )
 
 
 # ---- one small form per workflow action -------------------------------------------------------

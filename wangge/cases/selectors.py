@@ -20,7 +20,7 @@ from wangge.core.errors import DomainError, Forbidden, NotFound
 from wangge.core.geo import degree_box, distance_m
 from wangge.core.scope import get_or_404, restrict, scope_key_of
 from wangge.dispatch_ai.text import most_similar
-from wangge.regions.models import KEY_LENGTH, Department, Region
+from wangge.regions.models import KEY_LENGTH, Department, Level, Region
 
 from . import sla
 from .models import (
@@ -40,6 +40,17 @@ from .rules import applicable_prefixes
 from .workflow import allowed_actions
 
 LIST_RELATED = ("category", "lead_department", "grid", "reporter", "merged_into")
+
+
+def communities_to_report_in(*, user) -> list[Region]:
+    """The communities someone whose scope lies above them (a street, a district, the city: the
+    12345 hotline) names a report's place in when it has no point on the map; empty for a scope
+    of a community or below, where the place defaults to the reporter's own."""
+    region = user.scope_region if user.is_authenticated and user.scope_region_id else None
+    if region is None or region.level >= Level.COMMUNITY:
+        return []
+    communities = Region.objects.filter(key__startswith=region.key, level=Level.COMMUNITY)
+    return list(communities.select_related("parent").order_by("key")[:1000])
 
 
 def visible_cases(*, user) -> QuerySet:

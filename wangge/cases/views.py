@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from wangge.accounts.roles import MANAGE_CATALOGUE, require
+from wangge.accounts.roles import MANAGE_CATALOGUE, Role, require
 from wangge.core.errors import Conflict, DomainError, NotFound
 from wangge.regions.models import Department
 from wangge.regions.selectors import region_root
@@ -93,16 +93,19 @@ def report(request):
                 lng=data["lng"],
                 lat=data["lat"],
                 address=data["address"],
+                region_code=data.get("region_code") or "",
                 reporter_phone=data["reporter_phone"],
                 contact_preference=data["contact_preference"],
                 photos=data["photos"],
             )
         except DomainError as error:
-            _apply_error(form, error, {"region_code": "address"})
+            _apply_error(form, error, {"region_code": "region_code" if "region_code" in form.fields else "address"})
         else:
-            messages.success(
-                request, _("已上报，案件编号 %(n)s。处理进展会在这里和消息中告诉您。") % {"n": case.number}
-            )
+            if user.role == Role.RESIDENT:
+                done = _("已上报，案件编号 %(n)s。处理进展会在这里和消息中告诉您。")
+            else:
+                done = _("已登记，案件编号 %(n)s。")
+            messages.success(request, done % {"n": case.number})
             return redirect("cases:detail", number=case.number)
     return render(
         request,

@@ -137,6 +137,22 @@ def test_a_grid_worker_reports_on_patrol_through_their_channel_by_address(login,
     assert case.channel == "grid" and case.grid.code == GRID_A1 and case.lng is None
 
 
+def test_the_hotline_logs_a_call_by_address_in_a_community_it_names(login, catalogue, tree):
+    client = login("hotline")
+    body = page_text(client.get("/cases/report/"))
+    assert 'value="phone" selected' in body  # callers are called back, not messaged
+    call = {"text": "小区门口路灯不亮", "address": "甲一路12号门口", "channel": "hotline"}
+    call.update(contact_preference="phone", reporter_phone="13800001234")
+    refused = client.post("/cases/report/", call)
+    assert refused.status_code == 400 and "请在地图上选点" in page_text(refused)  # the city is no place
+    community = tree["community_a"]
+    response = client.post("/cases/report/", {**call, "region_code": community.code})
+    case = Case.objects.get()
+    assert response.status_code == 302 and case.region_key == community.key and case.grid is None
+    assert "已登记" in page_text(client.get(response["Location"]))
+    assert 'name="region_code"' not in page_text(login("gridworker_a").get("/cases/report/"))
+
+
 @pytest.mark.parametrize(
     "change, field, reason",
     [
