@@ -60,13 +60,6 @@ def _refusal(request, error: DomainError) -> None:
     messages.error(request, error.message)
 
 
-def _form_refusal(request, form) -> None:
-    """A counter form that did not parse: its first error, named by its field, as a message."""
-    field, errors = next(iter(form.errors.items()))
-    label = form.fields[field].label if field in form.fields else ""
-    messages.error(request, f"{label}：{errors[0]}" if label else errors[0])
-
-
 def _download(name: str, data: bytes) -> HttpResponse:
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
@@ -147,25 +140,32 @@ def account_detail(request, pk):
     account = selectors.account_get(user=request.user, pk=pk)
     if account.user_id == request.user.pk and not request.user.can(VIEW_POINTS):
         return redirect("points:mine")
-    entries = selectors.statement(account=account)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return _account_page(request, account)
+
+
+def _account_page(request, account, *, redeem_form=None, time_bank_form=None, status: int = 200):
+    """The account's page; a counter form that was refused comes back bound, with its errors
+    beside its fields and what staff typed still in it."""
+    user = request.user
+    page = Paginator(selectors.statement(account=account), 50).get_page(request.GET.get("page"))
+    if time_bank_form is None and user.can(RUN_REWARDS) and account.kind == AccountKind.PERSON:
+        time_bank_form = TimeBankForm(initial={"token": uuid.uuid4().hex})
     return render(
         request,
         "points/account_detail.html",
         {
             "account": account,
-            "shown_name": selectors.name_for(request.user, account),
+            "shown_name": selectors.name_for(user, account),
             "page": page,
             "rows": _statement_rows(page),
-            "redeem_form": _redeem_form(request, account),
-            "time_bank_form": TimeBankForm(initial={"token": uuid.uuid4().hex})
-            if request.user.can(RUN_REWARDS) and account.kind == AccountKind.PERSON
-            else None,
-            "reverse_form": ReverseForm() if request.user.can(RUN_REWARDS) else None,
+            "redeem_form": redeem_form or _redeem_form(request, account),
+            "time_bank_form": time_bank_form,
+            "reverse_form": ReverseForm() if user.can(RUN_REWARDS) else None,
             "link_form": LinkUserForm()
-            if request.user.can(RUN_REWARDS) and account.kind == AccountKind.PERSON and not account.user_id
+            if user.can(RUN_REWARDS) and account.kind == AccountKind.PERSON and not account.user_id
             else None,
         },
+        status=status,
     )
 
 
@@ -228,12 +228,11 @@ def account_redeem(request, pk):
     account = selectors.account_get(user=request.user, pk=pk)
     require(request.user, RUN_REWARDS)
     form = _redeem_form(request, account, request.POST)
-    if form is None or not form.is_valid():
-        if form is None:
-            messages.error(request, _("该账户不能兑换"))
-        else:
-            _form_refusal(request, form)
+    if form is None:
+        messages.error(request, _("该账户不能兑换"))
         return redirect("points:account_detail", pk=account.pk)
+    if not form.is_valid():
+        return _account_page(request, account, redeem_form=form, status=400)
     try:
         reward = selectors.reward_get(user=request.user, pk=form.cleaned_data["reward"])
         redemption = services.redeem(
@@ -246,9 +245,9 @@ def account_redeem(request, pk):
     except DomainError as error:
         if error.status == 403:
             raise
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("已兑换：%(label)s") % {"label": redemption.movement.label})
+        _apply_domain_error(form, error)
+        return _account_page(request, account, redeem_form=form, status=400)
+    messages.success(request, _("已兑换：%(label)s") % {"label": redemption.movement.label})
     return redirect("points:account_detail", pk=account.pk)
 
 
@@ -259,8 +258,7 @@ def account_time_bank(request, pk):
     require(request.user, RUN_REWARDS)
     form = TimeBankForm(request.POST)
     if not form.is_valid():
-        _form_refusal(request, form)
-        return redirect("points:account_detail", pk=account.pk)
+        return _account_page(request, account, time_bank_form=form, status=400)
     data = form.cleaned_data
     try:
         movement = services.time_bank_withdraw(
@@ -272,9 +270,11 @@ def account_time_bank(request, pk):
             key=data["token"],
         )
     except DomainError as error:
-        _refusal(request, error)
-    else:
-        messages.success(request, _("已支取：%(label)s") % {"label": movement.label})
+        if error.status in (403, 404):
+            raise
+        _apply_domain_error(form, error)
+        return _account_page(request, account, time_bank_form=form, status=400)
+    messages.success(request, _("已支取：%(label)s") % {"label": movement.label})
     return redirect("points:account_detail", pk=account.pk)
 
 

@@ -95,8 +95,11 @@ def test_the_account_page_and_the_api(people, saver):
     url = f"/points/accounts/{saver.pk}/time-bank/"
     answer = staff.post(url, {"hours": "1", "service": "助餐", "token": "t1"}, follow=True).content.decode()
     assert "已支取：时间银行支取：助餐" in answer
-    answer = staff.post(url, {"hours": "9", "service": "助餐"}, follow=True).content.decode()
-    assert "时间银行时长不足" in answer
+    refused = staff.post(url, {"hours": "9", "service": "送医陪护", "provider": "志愿者小王"})
+    answer = refused.content.decode()
+    # Said beside the hours, and nothing typed is lost.
+    assert refused.status_code == 400 and "时间银行时长不足" in answer
+    assert 'value="9"' in answer and "送医陪护" in answer and "志愿者小王" in answer
     api = f"/api/v1/points/accounts/{saver.pk}/time-bank"
     response = staff.post(api, {"hours": 0.5, "service": "上门照料"}, content_type="application/json")
     assert response.status_code == 201 and response.json()["hours_left"] == "0.5"
