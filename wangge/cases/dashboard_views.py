@@ -42,8 +42,14 @@ def _chosen_rate(request) -> str:
 
 @login_required
 def dashboard(request):
-    period = _period(request)
-    step = _step(request)
+    problem = None
+    try:
+        period = _period(request)
+        step = _step(request)
+    except DomainError as error:
+        # A period that does not parse is said beside the filter, which stays as typed; the page
+        # shows the default period meanwhile instead of an error page without the form.
+        problem, period, step = error.message, indicators.period_from(preset="", start="", end=""), "week"
     data = indicators.dashboard(user=request.user, region_code=request.GET.get("region", ""), period=period, step=step)
     chosen = _chosen_rate(request)
     rate_labels = {key: str(label) for key, label, _n, _d in RATES}
@@ -80,7 +86,9 @@ def dashboard(request):
             "export_query": request.GET.urlencode(),
             "charts_json": charts,
             "count_labels": COUNT_LABELS,
+            "problem": problem,
         },
+        status=400 if problem else 200,
     )
 
 

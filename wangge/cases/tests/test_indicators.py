@@ -195,6 +195,11 @@ def test_dashboard_page_anonymous_out_of_scope_in_scope(users, cases, tree, clie
     page = response.content.decode()
     assert "甲街道" in page and "乙街道" in page and "江阳区城市管理局" in page and "echarts.min.js" in page
     assert client.get("/dashboard/", {"from": "nonsense"}).status_code == 400
+    backwards = client.get("/dashboard/", {"from": "2026-12-31", "to": "2026-01-01"})
+    page = backwards.content.decode()
+    # Said beside the filter, which keeps what was typed; the figures of the default period show.
+    assert backwards.status_code == 400 and "结束日期不能早于开始日期" in page
+    assert 'name="from" value="2026-12-31"' in page and "考核指标" in page
 
 
 def test_dashboard_nav_link_only_for_roles_that_may_see_it(users, client_for):
