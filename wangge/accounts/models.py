@@ -75,3 +75,6 @@ class ApiToken(TimeStamped):
     @staticmethod
     def new_raw() -> str:
         return "wg_" + secrets.token_urlsafe(32)
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.prefix}…）"

@@ -295,6 +295,9 @@ class Vote(models.Model):
     def cast(self) -> int:
         return self.yes + self.no + self.abstain
 
+    def __str__(self) -> str:
+        return self.question
+
 
 class Ballot(models.Model):
     """One voter's ballot. Under the household rule it names the household it speaks for, and a

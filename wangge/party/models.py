@@ -435,6 +435,9 @@ class Claim(TimeStamped):
     def claimant(self):
         return self.organisation or self.member or self.community
 
+    def __str__(self) -> str:
+        return _("认领 #%(n)s") % {"n": self.pk}
+
 
 def new_checkin_secret() -> str:
     return secrets.token_urlsafe(16)
@@ -501,6 +504,9 @@ class Attendance(TimeStamped):
         if self.member_id:
             return self.member.name
         return str(self.user)
+
+    def __str__(self) -> str:
+        return _("签到 #%(n)s") % {"n": self.pk}
 
 
 class ServiceStatus(models.TextChoices):

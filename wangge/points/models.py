@@ -229,6 +229,9 @@ class Redemption(models.Model):
         verbose_name = _("兑换记录")
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="points_redemption_quantity")]
 
+    def __str__(self) -> str:
+        return _("兑换 #%(n)s") % {"n": self.pk}
+
 
 class ModelTitle(models.TextChoices):
     FAMILY = "family", _("最美家庭")
@@ -265,6 +268,9 @@ class ModelSelection(models.Model):
             ),
             models.CheckConstraint(condition=~Q(basis=""), name="points_model_has_basis"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.get_title_display()} {self.nominee}"
 
 
 class ScoreMeasure(models.TextChoices):
@@ -343,6 +349,9 @@ class UnitScore(models.Model):
     @property
     def honoured(self) -> bool:
         return self.total > HONOUR_ABOVE
+
+    def __str__(self) -> str:
+        return _("%(y)s年度评分（第%(v)s版）") % {"y": self.year, "v": self.version}
 
 
 BAR_BELOW = 60  # 乐山: under 60 a unit loses access to shared resources

@@ -203,6 +203,8 @@ def test_representatives_vote_once_and_the_result_is_computed(people):
     with_representatives(people, meeting)
     vote = meetings.vote_open(actor=people["community_a"], matter=matter)
     meetings.ballot_cast(actor=people["r1"], vote=vote, choice="yes")
+    # The audit log names the vote by its question, not "Vote object (n)".
+    assert {e.target_label for e in AuditEvent.objects.filter(verb__startswith="vote.")} == {vote.question}
     with pytest.raises(Conflict):
         meetings.ballot_cast(actor=people["r1"], vote=vote, choice="no")
     with pytest.raises(Forbidden):  # invited, absent

@@ -73,3 +73,24 @@ def test_the_move_picker_finds_houses_as_one_types(browser, server):  # noqa: F8
     page.fill("input[name=q]", compound)
     page.wait_for_selector("#house-choices input[name=household]")
     assert page.locator("#house-choices input[name=household]").count() >= 1 and fits_the_screen(page)
+
+
+def test_a_house_page_s_buttons_do_not_overlap_on_a_phone(browser, server):  # noqa: F811
+    page = log_in(browser, server, "gridworker", viewport=PHONE)
+    page.goto(server.url + "/registry/houses/1/")
+    boxes = [link.bounding_box() for link in page.locator("main a.button").all()]
+    assert len(boxes) >= 4 and fits_the_screen(page)
+
+    def apart(a, b) -> bool:
+        return (
+            a["x"] + a["width"] <= b["x"] + 1
+            or b["x"] + b["width"] <= a["x"] + 1
+            or a["y"] + a["height"] <= b["y"] + 1
+            or b["y"] + b["height"] <= a["y"] + 1
+        )
+
+    assert all(apart(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    # The map's zoom buttons speak the page's language too.
+    page.goto(server.url + "/cases/report/")
+    page.wait_for_selector(".leaflet-control-zoom-in")
+    assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "放大"

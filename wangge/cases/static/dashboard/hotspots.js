@@ -4,6 +4,12 @@
   var el = document.getElementById("hotspot-map");
   var node = document.getElementById("hotspot-data");
   if (!el || !node || !window.L) { return; }
+  // Leaflet's zoom buttons carry English tooltips; say them in the page's language.
+  if (window.L && L.Control && L.Control.Zoom) {
+    var chinese = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
+    L.Control.Zoom.prototype.options.zoomInTitle = chinese ? "放大" : "Zoom in";
+    L.Control.Zoom.prototype.options.zoomOutTitle = chinese ? "缩小" : "Zoom out";
+  }
   var spots = JSON.parse(node.textContent);
   var radius = parseFloat(el.dataset.radius) || 200;
   var map = L.map(el, { preferCanvas: true });

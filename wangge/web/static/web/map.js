@@ -2,6 +2,12 @@
 // and on the plain background otherwise (intranets often have no tile server).
 (function () {
   "use strict";
+  // Leaflet's zoom buttons carry English tooltips; say them in the page's language.
+  if (window.L && L.Control && L.Control.Zoom) {
+    var chinese = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
+    L.Control.Zoom.prototype.options.zoomInTitle = chinese ? "放大" : "Zoom in";
+    L.Control.Zoom.prototype.options.zoomOutTitle = chinese ? "缩小" : "Zoom out";
+  }
   function drawMap(el) {
     var map = L.map(el, { preferCanvas: true, zoomSnap: 0.25 });
     if (el.dataset.tileUrl) {
