@@ -144,7 +144,13 @@ def inbox(request, box):
     )
 
 
+# The step that moves a case on, where a party has one: listed (and opened) before the others, so
+# a handler sees 办结反馈 rather than 挂起 and a grid worker 现场核查 rather than 核查不通过.
+FORWARD_ACTIONS = ("accept", "dispatch", "take", "start", "handle", "verify", "answer", "rate", "close")
+
+
 def _action_forms(case, actions, failed=None, categories=None, suggested_category="") -> list[tuple[str, str, object]]:
+    actions = sorted(actions, key=lambda action: action not in FORWARD_ACTIONS)  # stable: otherwise as listed
     needs = {name for action in actions for name in ACTION_FIELDS.get(action, [])}
     if categories is None:
         categories = list(selectors.categories_for(region_key=case.region_key)) if "category" in needs else []

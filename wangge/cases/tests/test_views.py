@@ -208,6 +208,10 @@ def test_the_whole_loop_through_the_pages(drive, login, catalogue):
     handler = login("handler")
     handler.post(f"/cases/{case.number}/start/", {"start-expected_version": case.version})
     case.refresh_from_db()
+    # The step that moves the case on is the panel that is open, whatever else the handler may do.
+    page = handler.get(f"/cases/{case.number}/").content.decode()
+    opened = re.findall(r'<details class="card action" id="act-(\w+)" open>', page)
+    assert opened == ["handle"]
     response = handler.post(
         f"/cases/{case.number}/handle/",
         {"handle-expected_version": case.version, "handle-report": "已清运", "handle-photos": [photo()]},
