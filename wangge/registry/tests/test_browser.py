@@ -94,3 +94,16 @@ def test_a_house_page_s_buttons_do_not_overlap_on_a_phone(browser, server):  # n
     page.goto(server.url + "/cases/report/")
     page.wait_for_selector(".leaflet-control-zoom-in")
     assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "放大"
+
+
+def test_a_refused_visit_form_shows_its_first_error_on_a_phone(browser, server):  # noqa: F811
+    page = log_in(browser, server, "gridworker", viewport=PHONE)
+    page.goto(server.url + "/registry/houses/2/visit/")
+    page.fill("textarea[name=problem_text]", "楼道灯不亮")  # a problem without its category
+    with page.expect_navigation():
+        page.click("button.primary.block")
+    error = page.locator("main form .error").first
+    assert error.is_visible()
+    box = error.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"]  # on the screen, not below it
+    assert page.evaluate("document.activeElement.name") == "problem_category"
