@@ -135,3 +135,11 @@ def test_the_demo_points_ledger_reconciles_and_has_content(demo):
     scores = UnitScore.objects.filter(region_key__startswith="510502001001")
     assert scores.filter(total__gt=100).exists()
     assert Unit.objects.filter(booking_barred=True, booking_barred_reason__contains="年度共建评分").exists()
+
+
+def test_the_demo_cases_carry_the_first_model_s_suggestions(demo):
+    # The model is trained after the cases are filed; they are asked again once it exists.
+    from wangge.dispatch_ai.models import Suggestion
+
+    statuses = set(Suggestion.objects.filter(case_type="cases.case").values_list("status", flat=True))
+    assert statuses and "no_model" not in statuses

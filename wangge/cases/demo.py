@@ -15,7 +15,7 @@ from wangge.dispatch_ai.services import train_from_history
 from wangge.regions.models import Department, Level, Region
 
 from . import services
-from .models import AccessCatalogueItem, AccessKind, Category, CategoryKind, Channel, Rating, Status, TimeUnit
+from .models import AccessCatalogueItem, AccessKind, Case, Category, CategoryKind, Channel, Rating, Status, TimeUnit
 
 CITY_KEY = "5105"
 EXTRA_DEPARTMENTS = [("JT", "交通运输局"), ("SW", "水务局")]
@@ -324,4 +324,13 @@ def build(builder) -> None:
     builder.progress(f"事项清单 {Category.objects.count()} 类，案件 {made} 件")
     # Day-one smart dispatch: a first model from the catalogue's names and the demo's dispatches.
     version = train_from_history(use_history=True, use_catalogue=True, evaluate=False)
+    # The cases were filed before there was a model: ask it now, as the worker would have.
+    from wangge.dispatch_ai.models import Suggestion, SuggestionStatus
+    from wangge.dispatch_ai.services import suggest_for_case
+
+    waiting = Suggestion.objects.filter(case_type="cases.case", status=SuggestionStatus.NO_MODEL)
+    texts = dict(Case.objects.filter(pk__in=[int(row.case_id) for row in waiting]).values_list("pk", "text"))
+    for row in waiting:
+        text = texts[int(row.case_id)]
+        suggest_for_case(case_type="cases.case", case_id=row.case_id, text=text, scope_key=row.scope_key)
     builder.progress(f"派单模型 第{version.pk}版")

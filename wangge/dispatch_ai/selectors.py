@@ -1,8 +1,9 @@
 """Reads of the dispatch classifier's records."""
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
-from .models import ModelVersion, Outcome, Suggestion, SuggestionStatus
+from .models import ModelVersion, Outcome, Suggestion
 
 
 def active_version() -> ModelVersion | None:
@@ -50,8 +51,8 @@ def suggestion_view(
     from .runtime import MESSAGES
 
     names, departments = names or {}, departments or {}
-    if suggestion is None:
-        return {"rows": [], "message": str(MESSAGES[SuggestionStatus.NO_MODEL]), "decided": False}
+    if suggestion is None:  # not asked yet: the worker does so shortly after a case comes in
+        return {"rows": [], "message": _("建议尚未生成，稍后刷新本页即可看到；也可直接人工选择类别"), "decided": False}
     rows = [
         {
             "label": c["label"],
