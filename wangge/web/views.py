@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from wangge.accounts import selectors as account_selectors
 from wangge.accounts import services as account_services
-from wangge.accounts.roles import MANAGE_USERS, VIEW_PEOPLE, require
+from wangge.accounts.roles import MANAGE_USERS, VIEW_PEOPLE, Role, require
 from wangge.core.errors import DomainError
 from wangge.core.scope import in_scope
 from wangge.core.selectors import audit_list as audit_selector
@@ -91,6 +91,8 @@ def building_detail(request, pk):
             "building": building,
             "ancestors": _trail(user, building.compound.grid),
             "compound_visible": in_scope(user, building.compound.region_key),
+            # Which flats stand empty is no neighbour's business: staff see head counts, residents do not.
+            "show_counts": user.role != Role.RESIDENT,
             "households": households,
             "people": people,
         },

@@ -117,3 +117,15 @@ def test_every_registered_ledger_has_a_page_a_template_or_only_an_export(client_
         template = admin.get(f"/sheets/{spec.name}/template.xlsx")
         assert template.status_code == (200 if spec.importable else 403), spec.name
         assert ("上传并校验" in page.content.decode()) == spec.importable
+
+
+def test_ledger_names_follow_the_page_language_the_workbook_keeps_its_own(client_for):
+    from django.conf import settings
+
+    client = client_for("admin")
+    assert "实有人口" in client.get("/sheets/residents/").content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    index = client.get("/sheets/").content.decode()
+    assert "Actual population" in index and "实有人口" not in index and "特殊人群" not in index
+    template = client.get("/sheets/residents/template.xlsx")
+    assert read_xlsx(template.content, sheet="实有人口")[0][0] == "姓名"  # the file's sheet and headers stay Chinese
