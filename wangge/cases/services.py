@@ -29,6 +29,7 @@ from .models import (
     Status,
 )
 from .numbers import allocate_number
+from .parties import actor_label
 from .rules import check_category
 from .workflow import case_link, case_transition
 
@@ -231,7 +232,9 @@ def case_report(
         action="report",
         to_status=Status.REPORTED,
         actor=actor,
-        actor_label=reporter_name or audit.SYSTEM,
+        # Staff filing for someone (the 12345 operator, a grid worker) are named; a resident's
+        # own report keeps the name they gave, if any.
+        actor_label=reporter_name or (actor_label(actor) if actor and actor.role in STAFF_ROLES else audit.SYSTEM),
         data={"channel": channel},
     )
     if photos:

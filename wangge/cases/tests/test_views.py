@@ -150,6 +150,7 @@ def test_the_hotline_logs_a_call_by_address_in_a_community_it_names(login, catal
     case = Case.objects.get()
     assert response.status_code == 302 and case.region_key == community.key and case.grid is None
     assert "已登记" in page_text(client.get(response["Location"]))
+    assert case.events.get(action="report").actor_label == "hotline"  # the operator, not "系统"
     assert 'name="region_code"' not in page_text(login("gridworker_a").get("/cases/report/"))
 
 
