@@ -107,3 +107,15 @@ def test_a_refused_visit_form_shows_its_first_error_on_a_phone(browser, server):
     box = error.bounding_box()
     assert 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"]  # on the screen, not below it
     assert page.evaluate("document.activeElement.name") == "problem_category"
+
+
+def test_the_menu_leaves_a_phone_screen_to_the_page(browser, server):  # noqa: F811
+    page = log_in(browser, server, "gridworker", viewport=PHONE)
+    page.goto(server.url + "/registry/due/")
+    header = page.locator("header.topbar").bounding_box()
+    assert header["height"] < PHONE["height"] * 0.16 and fits_the_screen(page)
+    menu = page.locator("header.topbar nav")
+    assert menu.evaluate("nav => nav.scrollWidth > nav.clientWidth")  # the rest of the menu scrolls into view
+    last = menu.locator("a").last
+    last.scroll_into_view_if_needed()
+    assert last.is_visible()
