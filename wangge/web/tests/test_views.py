@@ -160,3 +160,14 @@ def test_a_building_head_s_trail_links_only_what_they_may_open(tree):
     assert grid.name in page and f"/regions/{grid.code}/" not in page  # named, not a dead link
     assert f"/compounds/{building.compound_id}/" not in page
     assert head.get(f"/regions/{grid.code}/").status_code == 404
+
+
+def test_building_facts_on_a_compound_page_count_in_english(tree, client_for):
+    from django.conf import settings
+
+    compound = tree["compounds"][A_GRID]
+    Building.objects.filter(compound=compound).update(units=1, floors=6)
+    client = client_for("gridworker_a")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(f"/compounds/{compound.pk}/").content.decode()
+    assert "6 floors" in page and "1 entrance " in page.replace("·", " ") and "1 entrances" not in page
