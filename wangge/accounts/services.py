@@ -11,21 +11,10 @@ from wangge.core.errors import DomainError, NotFound, validation_error_to_domain
 from wangge.core.pii import mask_phone
 from wangge.core.scope import in_scope
 from wangge.core.validators import check_mobile
-from wangge.regions.models import Department, Level, Region
+from wangge.regions.models import Department, Region
 
 from .models import ApiToken, User
 from .roles import DEPARTMENT_ROLES, MANAGE_USERS, Role, require
-
-# The levels a role's scope may sit at, for roles that work at one place (the others: any level).
-# A street dispatcher dispatches for a street, a grid worker walks one grid, a resident lives in one.
-SCOPE_LEVELS = {
-    Role.STREET_DISPATCHER: frozenset({Level.STREET}),
-    Role.COMMUNITY_STAFF: frozenset({Level.COMMUNITY}),
-    Role.GRID_WORKER: frozenset({Level.GRID}),
-    Role.PART_TIME_GRID_WORKER: frozenset({Level.GRID}),
-    Role.BUILDING_HEAD: frozenset({Level.GRID, Level.MICROGRID}),
-    Role.RESIDENT: frozenset({Level.GRID, Level.MICROGRID}),
-}
 
 
 def _resolve_scope(*, actor, role: str, region_code: str | None, department_code: str | None):
@@ -43,18 +32,6 @@ def _resolve_scope(*, actor, role: str, region_code: str | None, department_code
     region = Region.objects.filter(code=region_code).first()
     if region is None or (actor is not None and not in_scope(actor, region.key)):
         raise NotFound(_("区域不存在或不在您的管辖范围内"), field="region")
-    levels = SCOPE_LEVELS.get(role)
-    if levels and region.level not in levels:
-        raise DomainError(
-            _("%(role)s的管辖区域应为%(levels)s，%(name)s是%(level)s")
-            % {
-                "role": Role(role).label,
-                "levels": _("或").join(str(Level(level).label) for level in sorted(levels)),
-                "name": region.name,
-                "level": Level(region.level).label,
-            },
-            field="region",
-        )
     return region, None
 
 

@@ -162,20 +162,3 @@ def test_commands_create_users_and_tokens(users, monkeypatch):
     assert Client(HTTP_AUTHORIZATION=f"Bearer {raw}").get("/api/v1/me").json()["username"] == "boss"
     with pytest.raises(CommandError, match="不存在"):
         call_command("create_token", "ghost", "--name", "x", stdout=StringIO())
-
-
-def test_a_role_that_works_at_one_place_gets_a_scope_of_that_level(users, tree):
-    grid = tree["grids"]["510502001001001"]
-    with pytest.raises(DomainError) as refused:
-        services.user_create(
-            actor=users["admin"], username="d2", password=PASSWORD, role=Role.STREET_DISPATCHER, region_code=grid.code
-        )
-    assert refused.value.field == "region" and "街道派单员的管辖区域应为街道乡镇" in refused.value.message
-    assert not User.objects.filter(username="d2").exists()
-    with pytest.raises(DomainError) as refused:  # a grid worker made a dispatcher keeps the grid: refused
-        services.user_update(actor=users["admin"], user=users["gridworker_a"], role=Role.STREET_DISPATCHER)
-    assert refused.value.field == "region"
-    made = services.user_create(
-        actor=users["admin"], username="h1", password=PASSWORD, role=Role.BUILDING_HEAD, region_code=grid.code
-    )
-    assert made.scope_region == grid  # a building head may serve a whole grid where it has no micro-grids
