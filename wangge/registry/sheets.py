@@ -477,56 +477,11 @@ def write(ctx: Context, plans: list[Plan]) -> None:
 
 
 def _write_new(ctx: Context, new: list[Plan]) -> None:
-    """New people in one insert, with their first residence. No audit event per person: each new
-    row carries the import job (`import_job`), whose `sheets.import` event names who imported
-    which file when; a person's later changes are audited as usual."""
-    if not new:
-        return
-    now = timezone.now()
-    encrypt, mask_id, protect_phone = pii.encrypt, pii.mask_id_number, pii.protect_phone
-    stamp = bulk.adapter(Resident, "created_at")(now)
-    as_date = bulk.adapter(Resident, "birth_date")
-    job_pk = getattr(ctx.job, "pk", None)
-    new.sort(key=lambda plan: plan.row.values["_index"])
-    rows = []
-    append = rows.append
-    for plan in new:
-        number, birth, gender, phone, household_pk, region_key, moved_in = plan.data
-        values = plan.row.values
-        phone_cipher, phone_index, phone_masked = protect_phone(phone)
-        append(
-            (
-                stamp,
-                stamp,
-                values["name"],
-                encrypt(number),
-                values["_index"],
-                mask_id(number),
-                gender,
-                as_date(birth),
-                phone_cipher,
-                phone_index,
-                phone_masked,
-                household_pk,
-                region_key,
-                values["kind"],
-                as_date(moved_in),
-                None,
-                values["origin"] or "",
-                values["note"] or "",
-                job_pk,
-            )
-        )
-    ids = bulk.insert_with_ids(Resident, INSERT_FIELDS, rows, key="id_index", adapted=True)
-    del rows
-    actor_pk = getattr(ctx.actor, "pk", None)
-    stays = []
-    append = stays.append
-    for plan, pk in zip(new, ids):
-        plan.target_id = pk
-        data = plan.data
-        append((pk, data[4], data[5], as_date(data[6]), MoveReason.REGISTERED, None, "", actor_pk, IMPORT_NOTE, stamp))
-    bulk.insert_rows(Residence, RESIDENCE_FIELDS, stays, adapted=True)
+    """New people found at the commit itself (the file read again): built and written exactly as
+    the dry run's staged ones are. No audit event per person: each new row carries the import job
+    (`import_job`), whose `sheets.import` event names who imported which file when."""
+    if new:
+        write_staged(ctx, stage(ctx, new))
 
 
 # What `stage` keeps of each new person for the commit. The household is kept as the row's address,

@@ -22,7 +22,7 @@ from wangge.core.scope import scope_key_of
 from . import engine, writer
 from .models import ImportJob, JobStatus
 from .reader import SheetRefused
-from .spec import Context, LedgerSpec, find
+from .spec import Context, LedgerSpec, StaleRows, find
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ def run_job(*, job_id: int, commit: bool, data: bytes | None = None) -> ImportJo
         return _finish(
             job, JobStatus.REFUSED, code="expired", message=_("上传的文件已过保存期限被删除：请重新上传"), discard=True
         )
-    except IntegrityError:
+    except (IntegrityError, StaleRows):  # a concurrent change while this very commit read the file
         logger.warning("import job %s: integrity error while writing", job.pk, exc_info=True)
         return _finish(
             job,
